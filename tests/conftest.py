@@ -26,3 +26,51 @@ def write_jsonl(tmp_path):
         return path
 
     return write
+
+
+TOY_PASSAGES = [
+    ("NATO must close the sky over Ukraine now.", {"no_fly_zone": "support"}),
+    ("The alliance ruled out a no-fly zone again.", {"no_fly_zone": "reject"}),
+    ("Poland offered its MiG-29 jets to Kyiv.", {"jet_transfer": "support"}),
+    ("Washington refused to send fighter jets.", {"jet_transfer": "reject"}),
+    ("More US troops arrived in Poland to reinforce the flank.", {"troop_deployment": "support"}),
+    ("Biden said no American troops will fight in Ukraine.", {"troop_deployment": "reject"}),
+    ("The EU adopted tough new sanctions on Russian banks.", {"sanctions": "support"}),
+    ("Hungary blocked the sanctions package.", {"sanctions": "reject"}),
+    ("Refugees crossed the border at dawn.", {}),
+    ("Grain prices rose again this week.", {}),
+]
+
+
+@pytest.fixture
+def toy_label_files(tmp_path):
+    """Two small label files (a 'seed' one and an 'authored' one), 12 articles of toy passages."""
+    files = []
+    for source, doc_count in (("seed", 3), ("authored", 9)):
+        lines = []
+        for doc in range(doc_count):
+            doc_id = f"{source[0]}{doc:02d}"
+            for index in range(4):
+                text, labels = TOY_PASSAGES[(doc * 4 + index) % len(TOY_PASSAGES)]
+                lines.append({"id": f"{doc_id}:{index}", "doc_id": doc_id, "text": f"{text} ({doc_id})",
+                              "labels": labels, "source": source})
+        path = tmp_path / f"{source}.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        files.append(path)
+    return files
+
+
+@pytest.fixture
+def compose_train(tmp_path, toy_label_files):
+    """The real train config, composed with fast overrides and toy data."""
+    from hydra import compose, initialize_config_dir
+
+    import stance.config  # noqa: F401  registers the resolvers
+
+    def compose_with(*overrides: str):
+        files = ",".join(f"'{p}'" for p in toy_label_files)
+        with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
+            return compose("train", overrides=[f"data.files=[{files}]", f"paths.output_dir={tmp_path}/outputs",
+                                               *overrides])
+
+    return compose_with

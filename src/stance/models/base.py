@@ -1,0 +1,66 @@
+"""The one interface that training, evaluation and batch prediction use for every model family.
+
+Labels are integer arrays of shape (n_passages, n_topics) holding indices into
+`stance.schema.VALUES` (0 absent, 1 support, 2 reject); probabilities have shape
+(n_passages, n_topics, 3) in the same order. A saved model is a folder with a
+`stance_model.json` manifest naming its class, so `load_model` needs no other hint.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+MANIFEST = "stance_model.json"
+
+
+class StanceModel(ABC):
+    family: str = "base"
+    # Per-epoch records ({"epoch", "train_loss", "valid_loss"}) of the last fit, for tracking.
+    history: list[dict]
+
+    def __init__(self) -> None:
+        self.history = []
+
+    @abstractmethod
+    def fit(self, texts: Sequence[str], labels: np.ndarray, groups: Sequence[str] | None = None) -> "StanceModel":
+        """Train on passages; `groups` (doc_ids) lets a model hold out whole articles for early stopping."""
+
+    @abstractmethod
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities of shape (n, n_topics, 3) in schema value order."""
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return self.predict_proba(texts).argmax(axis=-1)
+
+    def save(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._save(directory)
+        manifest = {"class": f"{type(self).__module__}.{type(self).__qualname__}", "family": self.family}
+        (directory / MANIFEST).write_text(json.dumps(manifest, indent=2))
+
+    @abstractmethod
+    def _save(self, directory: Path) -> None: ...
+
+    @classmethod
+    @abstractmethod
+    def load(cls, directory: Path) -> "StanceModel": ...
+
+
+def load_model(directory: str | Path) -> StanceModel:
+    """Load any saved model folder by the class its manifest names."""
+    directory = Path(directory)
+    manifest_path = directory / MANIFEST
+    if not manifest_path.exists():
+        raise FileNotFoundError(f"{directory}: not a saved stance model (no {MANIFEST})")
+    module_name, _, class_name = json.loads(manifest_path.read_text())["class"].rpartition(".")
+    model_class = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(model_class, type) and issubclass(model_class, StanceModel)):
+        raise TypeError(f"{manifest_path}: {class_name} is not a StanceModel")
+    return model_class.load(directory)

@@ -1,0 +1,115 @@
+"""Everything MLflow: where runs go, what every run records, and how the final model is logged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow.models import infer_signature
+from omegaconf import DictConfig, OmegaConf
+
+from stance.config import PROJECT_ROOT
+
+REGISTERED_MODEL = "stance-classifier"
+VERSIONED_PACKAGES = ("stance", "torch", "transformers", "scikit-learn", "mlflow", "datasets", "setfit")
+
+
+def configure(logger_cfg: DictConfig) -> str:
+    """Point MLflow at the configured store; MLFLOW_TRACKING_URI, when set, wins."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or logger_cfg.tracking_uri
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment(logger_cfg.experiment_name)
+    return uri
+
+
+def flatten(cfg: DictConfig) -> dict[str, str]:
+    """`a.b.c: value` pairs of the resolved config, as MLflow params (values capped at its limit)."""
+    flat = pd.json_normalize(OmegaConf.to_container(cfg, resolve=True), sep=".").iloc[0].to_dict()
+    return {key: str(value)[:6000] for key, value in flat.items()}
+
+
+def git_state() -> dict[str, str]:
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    commit = git("rev-parse", "HEAD")
+    return {"git_commit": commit or "unknown", "git_dirty": str(bool(git("status", "--porcelain"))).lower()}
+
+
+def label_digest(paths: Sequence[str | Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def package_versions() -> dict[str, str]:
+    found = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            found[f"version.{name}"] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+@contextmanager
+def tracked_run(cfg: DictConfig, tags: dict[str, str]) -> Iterator[mlflow.ActiveRun]:
+    """One training run: params, config.yaml and tags logged up front; FAILED if anything raises."""
+    configure(cfg.logger)
+    with mlflow.start_run(run_name=cfg.get("run_name")) as run:
+        mlflow.set_tags({**git_state(), **package_versions(), **tags})
+        mlflow.log_params(flatten(cfg))
+        mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
+        yield run  # mlflow marks the run FAILED when the body raises
+
+
+def log_history(history: Sequence[dict]) -> None:
+    """Per-epoch losses of a transformer fit, stepped by epoch so the UI draws curves."""
+    for record in history:
+        step = int(record["epoch"])
+        for key, value in record.items():
+            if key != "epoch" and value is not None:
+                mlflow.log_metric(key.replace("_", "/", 1), float(value), step=step)
+
+
+def log_figure(figure, artifact_file: str) -> None:
+    import matplotlib.pyplot as plt
+
+    mlflow.log_figure(figure, artifact_file)
+    plt.close(figure)
+
+
+def log_model(model, example_texts: Sequence[str], register: bool) -> str:
+    """Log the fitted model as a `python_function` model with signature and input example."""
+    from stance import mlflow_model
+    from stance.pyfunc import MODEL_ARTIFACT, proba_to_frame
+
+    example = pd.DataFrame({"text": list(example_texts)[:3]})
+    signature = infer_signature(example, proba_to_frame(model.predict_proba(example["text"].tolist())))
+    with tempfile.TemporaryDirectory() as folder:
+        model.save(folder)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=mlflow_model.__file__,
+            artifacts={MODEL_ARTIFACT: folder},
+            signature=signature,
+            input_example=example,
+            pip_requirements=[f"stance=={version('stance')}", f"mlflow=={mlflow.__version__}"],
+            registered_model_name=REGISTERED_MODEL if register else None,
+        )
+    return info.model_uri
+
+
+def log_json(payload: dict, artifact_file: str) -> None:
+    mlflow.log_text(json.dumps(payload, indent=2), artifact_file)

@@ -1,0 +1,68 @@
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from stance.schema import TOPICS
+from stance.train import Corpus, make_splits, run
+
+
+def latest_parent_run():
+    runs = mlflow.search_runs(experiment_names=["stance"], filter_string="tags.mlflow.parentRunId IS NULL",
+                              order_by=["start_time DESC"])
+    return runs.iloc[0]
+
+
+def test_baseline_run_end_to_end(compose_train):
+    metrics = run(compose_train("model=tfidf_logreg", "trainer.n_splits=3"))
+    assert 0.0 <= metrics["cv/f_avg_macro"] <= 1.0
+
+    parent = latest_parent_run()
+    assert parent["status"] == "FINISHED"
+    assert parent["params.model._target_"] == "stance.models.baselines.tfidf_logreg"
+    assert parent["params.seed"] == "0"
+    assert parent["tags.model_family"] == "sklearn"
+    assert parent["tags.n_passages"] == "48" and parent["tags.n_seed_passages"] == "12"
+    assert len(parent["tags.label_digest"]) == 16 and parent["tags.git_dirty"] in ("true", "false")
+    for name in ["cv/f_avg_macro", "cv/f_avg_macro_std", "seed_only/f_avg_macro", "train/seconds",
+                 *[f"cv/f_avg/{t}" for t in TOPICS], *[f"cv/topic_f1/{t}" for t in TOPICS]]:
+        assert f"metrics.{name}" in parent and not np.isnan(parent[f"metrics.{name}"]), name
+
+    client = mlflow.MlflowClient()
+    artifacts = {a.path for a in client.list_artifacts(parent.run_id)}
+    assert {"config.yaml", "classification_report.json", "topic_f1.png", "out_of_fold_predictions.csv",
+            "confusion"} <= artifacts
+    assert {a.path for a in client.list_artifacts(parent.run_id, "confusion")} == {f"confusion/{t}.png" for t in TOPICS}
+    children = mlflow.search_runs(experiment_names=["stance"], filter_string=f"tags.mlflow.parentRunId = '{parent.run_id}'")
+    assert len(children) == 3 and "metrics.fold/f_avg_macro" in children
+
+    oof = pd.read_csv(mlflow.artifacts.download_artifacts(run_id=parent.run_id, artifact_path="out_of_fold_predictions.csv"))
+    assert len(oof) == 48 and list(oof["errors"]) == sorted(oof["errors"], reverse=True)
+
+    model = mlflow.pyfunc.load_model(f"runs:/{parent.run_id}/model")
+    predicted = model.predict(pd.DataFrame({"text": ["Hungary blocked the sanctions package.", "Refugees crossed."]}))
+    assert list(predicted.columns[:4]) == list(TOPICS)
+    assert predicted.loc[0, "sanctions"] == "reject"
+    probabilities = predicted[[f"sanctions_p_{v}" for v in ("absent", "support", "reject")]].to_numpy()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_register_adds_a_model_version(compose_train):
+    run(compose_train("model=tfidf_logreg", "register=true", "trainer.n_splits=2"))
+    versions = mlflow.MlflowClient().search_model_versions("name='stance-classifier'")
+    assert len(versions) == 1
+
+
+def test_crash_marks_the_run_failed(compose_train):
+    with pytest.raises(ValueError):
+        run(compose_train("model=tfidf_logreg", "model.C=-1.0", "trainer.n_splits=2"))
+    assert latest_parent_run()["status"] == "FAILED"
+
+
+def test_holdout_holds_out_every_seed_article_and_splits_by_article(toy_label_files, compose_train):
+    corpus = Corpus.from_files(toy_label_files)
+    cfg = compose_train("trainer=holdout")
+    [(train, valid)] = make_splits(cfg.trainer, corpus, seed=0)
+    assert set(np.flatnonzero(corpus.sources == "seed")) <= set(valid)
+    assert set(corpus.doc_ids[train]).isdisjoint(corpus.doc_ids[valid])
+    assert len(train) > 0 and len(train) + len(valid) == len(corpus.texts)
