@@ -59,5 +59,42 @@ def validate(files: list[Path] = typer.Argument(..., help="Label files (JSONL) t
     typer.echo(f"ok: {len(files)} file(s) valid")
 
 
+@app.command()
+def stats(
+    files: list[Path] = typer.Argument(..., help="Label files (JSONL)."),
+    minimum: int = typer.Option(0, help="Exit 1 if any topic:stance cell over all files has fewer passages."),
+) -> None:
+    """Counts per source and topic x stance, as a Markdown table."""
+    from stance.data import read_records
+    from stance.stats import TOTAL, label_counts, markdown_table, shortfalls
+
+    counts = label_counts(record for path in files for record in read_records(path))
+    typer.echo(markdown_table(counts))
+    short = shortfalls(counts[TOTAL], minimum) if minimum else []
+    if short:
+        typer.echo(f"below {minimum} passages: {', '.join(short)}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def agreement(
+    first: Path = typer.Argument(..., help="First annotation (JSONL); plays gold for F_avg."),
+    second: Path = typer.Argument(..., help="Second annotation of the same passages (JSONL)."),
+    show: bool = typer.Option(False, "--show", help="Also list every disagreement."),
+) -> None:
+    """Per-topic Cohen's kappa (absent/support/reject) and F_avg of one annotation against the other."""
+    from stance.agreement import agreement as compare
+    from stance.agreement import markdown_table
+    from stance.data import read_records
+
+    result = compare(read_records(first), read_records(second))
+    typer.echo(f"{result['passages']} passages in both ({result['only_first']} only in {first.name}, "
+               f"{result['only_second']} only in {second.name})")
+    typer.echo(markdown_table(result))
+    if show:
+        for d in result["disagreements"]:
+            typer.echo(f"{d['id']}\t{d['topic']}\t{d['first']} vs {d['second']}")
+
+
 if __name__ == "__main__":
     app()
