@@ -21,6 +21,7 @@ install: $(STAMP)
 
 train: install
 	$(VENV)/bin/stance validate labels/*.jsonl
+	$(PY) scripts/train.py
 
 validate: install
 	$(VENV)/bin/stance validate labels/*.jsonl

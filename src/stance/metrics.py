@@ -37,6 +37,15 @@ def stance_scores(gold: Labels, predicted: Labels) -> dict[str, float]:
     return flat
 
 
+def index_scores(gold: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """`stance_scores` for label arrays of shape (n, n_topics) holding indices into VALUES."""
+    return stance_scores(index_to_values(gold), index_to_values(predicted))
+
+
+def index_to_values(labels: np.ndarray) -> dict[str, list[str]]:
+    return {topic: [VALUES[v] for v in labels[:, column]] for column, topic in enumerate(TOPICS)}
+
+
 def topic_confusion(gold: Sequence[str], predicted: Sequence[str]) -> np.ndarray:
     """3x3 counts, rows gold and columns predicted, in schema value order (absent, support, reject)."""
     return confusion_matrix(gold, predicted, labels=list(VALUES))

@@ -75,12 +75,12 @@ def tracked_run(cfg: DictConfig, tags: dict[str, str]) -> Iterator[mlflow.Active
 
 
 def log_history(history: Sequence[dict]) -> None:
-    """Per-epoch losses of a transformer fit, stepped by epoch so the UI draws curves."""
+    """Per-epoch losses of a transformer fit (`train_loss` -> `train/loss`), stepped by epoch for the UI's curves."""
     for record in history:
-        step = int(record["epoch"])
+        prefix = f"{record['member']}/" if "member" in record else ""  # ensemble members log side by side
         for key, value in record.items():
-            if key != "epoch" and value is not None:
-                mlflow.log_metric(key.replace("_", "/", 1), float(value), step=step)
+            if key not in ("epoch", "member") and value is not None:
+                mlflow.log_metric(prefix + key.replace("_", "/", 1), float(value), step=int(record["epoch"]))
 
 
 def log_figure(figure, artifact_file: str) -> None:

@@ -18,7 +18,7 @@ from sklearn.metrics import classification_report
 
 from stance import plots, tracking
 from stance.data import grouped_folds, grouped_holdout, read_records
-from stance.metrics import stance_scores, topic_confusion
+from stance.metrics import index_scores, index_to_values, topic_confusion
 from stance.models import StanceModel
 from stance.schema import ABSENT, TOPICS, VALUES
 
@@ -50,16 +50,8 @@ class Corpus:
         return [self.texts[i] for i in index]
 
 
-def as_values(labels: np.ndarray) -> dict[str, list[str]]:
-    return {topic: [VALUES[v] for v in labels[:, column]] for column, topic in enumerate(TOPICS)}
-
-
-def score(gold: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
-    return stance_scores(as_values(gold), as_values(predicted))
-
-
 def confusions(gold: np.ndarray, predicted: np.ndarray) -> dict[str, np.ndarray]:
-    gold_values, predicted_values = as_values(gold), as_values(predicted)
+    gold_values, predicted_values = index_to_values(gold), index_to_values(predicted)
     return {topic: topic_confusion(gold_values[topic], predicted_values[topic]) for topic in TOPICS}
 
 
@@ -82,7 +74,8 @@ def hydra_tags() -> dict[str, str]:
     if not HydraConfig.initialized():
         return {}
     hydra_cfg = HydraConfig.get()
-    tags = {"model_name": hydra_cfg.runtime.choices.get("model", "")}
+    choices = hydra_cfg.runtime.choices
+    tags = {"model_name": choices.get("model", ""), "experiment": choices.get("experiment") or ""}
     if hydra_cfg.mode == RunMode.MULTIRUN:
         tags |= {"sweep": Path(hydra_cfg.sweep.dir).name, "sweep_job": str(hydra_cfg.job.num)}
     return tags
@@ -129,7 +122,7 @@ def cross_validate(cfg: DictConfig, corpus: Corpus) -> tuple[np.ndarray, np.ndar
             model.fit(corpus.subset_texts(train), corpus.labels[train], corpus.doc_ids[train].tolist())
             proba[test] = model.predict_proba(corpus.subset_texts(test))
             fold_of[test] = fold
-            scores = score(corpus.labels[test], proba[test].argmax(-1))
+            scores = index_scores(corpus.labels[test], proba[test].argmax(-1))
             mlflow.log_metrics({f"fold/{k}": v for k, v in scores.items()} | {"fold/n_test": len(test)})
             tracking.log_history(model.history)
             matrices = confusions(corpus.labels[test], proba[test].argmax(-1))
@@ -147,7 +140,7 @@ def summarize(corpus: Corpus, proba: np.ndarray, fold_of: np.ndarray,
     splits = {"cv": cv}
     real = (fold_of >= 0) & (corpus.sources == REAL_SOURCE)
     if real.any():
-        splits["seed_only"] = score(corpus.labels[real], proba[real].argmax(-1))
+        splits["seed_only"] = index_scores(corpus.labels[real], proba[real].argmax(-1))
     return splits
 
 
@@ -173,9 +166,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
         mlflow.log_metrics(metrics)
         log_evaluation_artifacts(corpus, proba, fold_of, splits)
 
-        final_model.fit(corpus.texts, corpus.labels, corpus.doc_ids.tolist())
-        tracking.log_history(final_model.history)
-        if cfg.logger.log_model:
+        if cfg.logger.log_model:  # off for tuning sweeps, which only need the evaluation
+            final_model.fit(corpus.texts, corpus.labels, corpus.doc_ids.tolist())
+            tracking.log_history(final_model.history)
             tracking.log_model(final_model, corpus.texts, register=cfg.register)
         resources = {"train/seconds": time.perf_counter() - started,
                      "train/peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

@@ -89,7 +89,7 @@ def tfidf_features(word_ngrams: Sequence[int] = (1, 2), char_ngrams: Sequence[in
     ])
 
 
-def tfidf_logreg(C: float = 10.0, word_ngrams: Sequence[int] = (1, 2), char_ngrams: Sequence[int] = (2, 5),
+def tfidf_logreg(C: float = 4.0, word_ngrams: Sequence[int] = (1, 2), char_ngrams: Sequence[int] = (2, 5),
                  min_df: int = 1, class_weight: str | None = "balanced", max_iter: int = 2000) -> SklearnStanceModel:
     classifier = LogisticRegression(C=C, class_weight=class_weight, max_iter=max_iter)
     return SklearnStanceModel(tfidf_features(word_ngrams, char_ngrams, min_df), classifier)
