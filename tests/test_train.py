@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -66,3 +68,47 @@ def test_holdout_holds_out_every_seed_article_and_splits_by_article(toy_label_fi
     assert set(np.flatnonzero(corpus.sources == "seed")) <= set(valid)
     assert set(corpus.doc_ids[train]).isdisjoint(corpus.doc_ids[valid])
     assert len(train) > 0 and len(train) + len(valid) == len(corpus.texts)
+
+
+def test_transformer_run_end_to_end_logs_epoch_losses_and_a_loadable_model(compose_train, tiny_encoder):
+    """model=distilbert with a tiny random encoder: hold-out evaluation, loss curves, safetensors model."""
+    metrics = run(compose_train("model=distilbert", f"model.pretrained={tiny_encoder}", "model.epochs=2",
+                                "model.batch_size=8", "model.freeze_word_embeddings=false"))
+    assert 0.0 <= metrics["seed_only/f_avg_macro"] <= 1.0
+
+    parent = latest_parent_run()
+    assert parent["tags.evaluation"] == "holdout" and parent["tags.model_family"] == "transformer"
+    client = mlflow.MlflowClient()
+    for name in ("train/loss", "valid/loss"):
+        # one point per epoch for the hold-out fit (child run) and for the final fit (parent run)
+        assert [m.step for m in client.get_metric_history(parent.run_id, name)] == [1, 2]
+    [child] = mlflow.search_runs(experiment_names=["stance"],
+                                 filter_string=f"tags.mlflow.parentRunId = '{parent.run_id}'").itertuples()
+    assert [m.step for m in client.get_metric_history(child.run_id, "valid/loss")] == [1, 2]
+
+    saved = Path(mlflow.artifacts.download_artifacts(f"runs:/{parent.run_id}/model")) / "artifacts" / "stance_model"
+    assert (saved / "stance_network.safetensors").exists()
+    assert not [p.name for p in saved.rglob("*") if p.suffix in (".pkl", ".pickle", ".bin", ".pt")]
+    predicted = mlflow.pyfunc.load_model(f"runs:/{parent.run_id}/model").predict(
+        pd.DataFrame({"text": ["Hungary blocked the sanctions package.", "Refugees crossed."]}))
+    assert predicted.shape == (2, len(TOPICS) * 4)
+
+
+def test_multirun_sweep_logs_one_tagged_run_per_job(tmp_path, toy_label_files):
+    """`-m model=a,b seed=0,1` through the real script: four MLflow runs sharing one sweep tag."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    files = ",".join(f"'{p}'" for p in toy_label_files)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "train.py"), "-m", "model=tfidf_logreg,tfidf_svm", "seed=0,1",
+         f"data.files=[{files}]", "trainer.n_splits=2", "logger.log_model=false", f"paths.output_dir={tmp_path}"],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    runs = mlflow.search_runs(experiment_names=["stance"], filter_string="tags.mlflow.parentRunId IS NULL")
+    assert len(runs) == 4 and runs["tags.sweep"].nunique() == 1
+    assert sorted(zip(runs["tags.model_name"], runs["params.seed"])) == [
+        ("tfidf_logreg", "0"), ("tfidf_logreg", "1"), ("tfidf_svm", "0"), ("tfidf_svm", "1")]
+    assert set(runs["status"]) == {"FINISHED"}

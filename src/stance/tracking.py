@@ -97,12 +97,13 @@ def log_model(model, example_texts: Sequence[str], register: bool) -> str:
 
     example = pd.DataFrame({"text": list(example_texts)[:3]})
     signature = infer_signature(example, proba_to_frame(model.predict_proba(example["text"].tolist())))
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / MODEL_ARTIFACT  # MLflow names the stored folder after the local one
         model.save(folder)
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=mlflow_model.__file__,
-            artifacts={MODEL_ARTIFACT: folder},
+            artifacts={MODEL_ARTIFACT: str(folder)},
             signature=signature,
             input_example=example,
             pip_requirements=[f"stance=={version('stance')}", f"mlflow=={mlflow.__version__}"],

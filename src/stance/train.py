@@ -12,6 +12,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 from sklearn.metrics import classification_report
@@ -48,6 +49,15 @@ class Corpus:
 
     def subset_texts(self, index: np.ndarray) -> list[str]:
         return [self.texts[i] for i in index]
+
+
+def build_model(model_cfg: DictConfig) -> StanceModel:
+    """The model a config describes; a model's own error (e.g. weights it cannot find) is raised as itself,
+    not wrapped in Hydra's exception, so the user sees its message alone."""
+    try:
+        return instantiate(model_cfg)
+    except InstantiationException as err:
+        raise (err.__cause__ or err) from None
 
 
 def confusions(gold: np.ndarray, predicted: np.ndarray) -> dict[str, np.ndarray]:
@@ -118,7 +128,7 @@ def cross_validate(cfg: DictConfig, corpus: Corpus) -> tuple[np.ndarray, np.ndar
     fold_scores = []
     for fold, (train, test) in enumerate(make_splits(cfg.trainer, corpus, cfg.seed)):
         with mlflow.start_run(run_name=f"fold-{fold}", nested=True):
-            model: StanceModel = instantiate(cfg.model)
+            model = build_model(cfg.model)
             model.fit(corpus.subset_texts(train), corpus.labels[train], corpus.doc_ids[train].tolist())
             proba[test] = model.predict_proba(corpus.subset_texts(test))
             fold_of[test] = fold
@@ -157,9 +167,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
         "n_articles": str(len(set(corpus.doc_ids))),
         "evaluation": cfg.trainer.strategy,
     } | hydra_tags()
-    with tracking.tracked_run(cfg, tags):
-        final_model: StanceModel = instantiate(cfg.model)  # fails fast (e.g. an unavailable checkpoint)
-        mlflow.set_tag("model_family", final_model.family)
+    final_model = build_model(cfg.model)  # fails fast, before any run exists (e.g. no checkpoint offline)
+    with tracking.tracked_run(cfg, tags | {"model_family": final_model.family}):
         proba, fold_of, fold_scores = cross_validate(cfg, corpus)
         splits = summarize(corpus, proba, fold_of, fold_scores)
         metrics = {f"{split}/{key}": value for split, scores in splits.items() for key, value in scores.items()}
