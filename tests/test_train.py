@@ -22,7 +22,7 @@ def test_baseline_run_end_to_end(compose_train):
     parent = latest_parent_run()
     assert parent["status"] == "FINISHED"
     assert parent["params.model._target_"] == "stance.models.baselines.tfidf_logreg"
-    assert parent["params.seed"] == "0"
+    assert parent["params.seed"] == "0" and parent["tags.mlflow.runName"] == "tfidf_logreg-kfold-seed0"
     assert parent["tags.model_family"] == "sklearn"
     assert parent["tags.n_passages"] == "48" and parent["tags.n_seed_passages"] == "12"
     assert len(parent["tags.label_digest"]) == 16 and parent["tags.git_dirty"] in ("true", "false")

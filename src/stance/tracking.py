@@ -64,10 +64,10 @@ def package_versions() -> dict[str, str]:
 
 
 @contextmanager
-def tracked_run(cfg: DictConfig, tags: dict[str, str]) -> Iterator[mlflow.ActiveRun]:
+def tracked_run(cfg: DictConfig, tags: dict[str, str], run_name: str) -> Iterator[mlflow.ActiveRun]:
     """One training run: params, config.yaml and tags logged up front; FAILED if anything raises."""
     configure(cfg.logger)
-    with mlflow.start_run(run_name=cfg.get("run_name")) as run:
+    with mlflow.start_run(run_name=run_name) as run:
         mlflow.set_tags({**git_state(), **package_versions(), **tags})
         mlflow.log_params(flatten(cfg))
         mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")

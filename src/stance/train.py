@@ -168,7 +168,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
         "evaluation": cfg.trainer.strategy,
     } | hydra_tags()
     final_model = build_model(cfg.model)  # fails fast, before any run exists (e.g. no checkpoint offline)
-    with tracking.tracked_run(cfg, tags | {"model_family": final_model.family}):
+    # Named for the UI's run list, where a sweep's runs otherwise differ only by random names.
+    run_name = cfg.get("run_name") or f"{model_name}-{cfg.trainer.strategy}-seed{cfg.seed}"
+    with tracking.tracked_run(cfg, tags | {"model_family": final_model.family}, run_name):
         proba, fold_of, fold_scores = cross_validate(cfg, corpus)
         splits = summarize(corpus, proba, fold_of, fold_scores)
         metrics = {f"{split}/{key}": value for split, scores in splits.items() for key, value in scores.items()}
