@@ -94,3 +94,75 @@ def tiny_encoder(tmp_path_factory) -> str:
     DistilBertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
+
+
+# Batch prediction (tests/test_predict*.py, tests/test_onnx.py): a tiny TF-IDF model, a folder of every input
+# kind, the predict config composed with fast overrides, and a reader for every output format.
+SEEDS = sorted((REPO / "seeds").glob("*.txt"))
+HTML = """<html><head><title>Allies weigh jets</title><meta property="og:site_name" content="Example Wire">
+<meta name="date" content="2022-03-09"></head><body><nav>Home | World | Sport | Weather</nav><article>
+<h1>Allies weigh jets</h1>
+<p>Poland offered its MiG-29 jets to Kyiv through a US air base in Germany, officials said on Tuesday.</p>
+<p>Washington refused to send fighter jets, calling the Polish plan untenable at this stage of the war.</p>
+</article><footer>Copyright Example Wire. All rights reserved.</footer></body></html>"""
+
+
+@pytest.fixture(scope="session")
+def tfidf_dir(tmp_path_factory) -> Path:
+    import numpy as np
+
+    from stance.models.baselines import tfidf_logreg
+    from stance.schema import TOPICS, VALUES
+
+    texts = [text for text, _ in TOY_PASSAGES] * 3
+    labels = np.array([[VALUES.index(labels.get(t, "absent")) for t in TOPICS] for _, labels in TOY_PASSAGES] * 3)
+    folder = tmp_path_factory.mktemp("tfidf") / "model"
+    tfidf_logreg().fit(texts, labels).save(folder)
+    return folder
+
+
+@pytest.fixture
+def mixed_folder(tmp_path) -> Path:
+    """The five seed articles, an HTML page, three tables, a binary file and an empty file."""
+    import pandas as pd
+
+    folder = tmp_path / "in"
+    (folder / "seeds").mkdir(parents=True)
+    for seed in SEEDS:
+        (folder / "seeds" / seed.name).write_bytes(seed.read_bytes())
+    (folder / "page.html").write_text(HTML, encoding="utf-8")
+    rows = [{"id": "t1", "text": "NATO must close the sky over Ukraine now.\n\nHungary blocked the sanctions package.",
+             "date": "2022-03-01", "source": "wire"},
+            {"id": "t2", "text": "The EU adopted tough new sanctions on Russian banks."}]
+    (folder / "table.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    pd.DataFrame([{"id": "c1", "text": "Biden said no American troops will fight in Ukraine.", "date": "2022-03-02",
+                   "source": "desk"}]).to_csv(folder / "table.csv", index=False)
+    pd.DataFrame([{"id": "p1", "text": "More US troops arrived in Poland to reinforce the flank."}]).to_parquet(
+        folder / "table.parquet")
+    (folder / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    (folder / "empty.txt").write_text("")
+    return folder
+
+
+@pytest.fixture
+def compose_predict(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    import stance.config  # noqa: F401  registers the resolvers
+
+    def compose_with(*overrides: str):
+        with initialize_config_dir(config_dir=str(REPO / "configs" / "predict"), version_base="1.3"):
+            return compose("predict", overrides=[f"output_dir={tmp_path}/outputs", "progress=false", *overrides])
+
+    return compose_with
+
+
+def read(path: Path):
+    """An output table (JSONL, CSV or Parquet) as a DataFrame."""
+    import pandas as pd
+
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return pd.read_json(path, lines=True, dtype=False)

@@ -96,5 +96,32 @@ def agreement(
             typer.echo(f"{d['id']}\t{d['topic']}\t{d['first']} vs {d['second']}")
 
 
+@app.command()
+def predict(
+    inputs: list[Path] = typer.Argument(..., help="Articles: folders, .txt, .html, or .jsonl/.csv/.parquet tables."),
+    output: Path = typer.Option(..., "--output", "-o", help="Passages file (.jsonl, .csv or .parquet)."),
+    model: str = typer.Option("best", help="best, a run id, runs:/ or models:/ URI, or a model folder."),
+    runtime: str = typer.Option("torch", help="torch, or onnx (transformers; add --quantize for int8)."),
+    quantize: bool = typer.Option(False, "--quantize", help="With --runtime onnx: dynamic int8 weights."),
+    engine: str = typer.Option("local", help="local, or ray (RAY_ADDRESS selects an existing cluster)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue a killed run with the same output."),
+    plot: bool = typer.Option(False, "--plot", help="Also write a PNG of stance counts per topic."),
+    overrides: list[str] = typer.Option([], "--set", help="Any other configs/predict/predict.yaml key, as key=value."),
+) -> None:
+    """Classify articles in bulk, like scripts/predict.py: passages and articles tables; exit 2 if an input failed."""
+    from hydra import compose, initialize_config_dir
+
+    import stance.config  # noqa: F401  registers the resolvers the configs use
+    from stance.config import PROJECT_ROOT
+    from stance.predict import main
+
+    listed = ",".join(f"'{path}'" for path in inputs)
+    chosen = [f"input=[{listed}]", f"output='{output}'", f"model='{model}'", f"runtime={runtime}",
+              f"quantize={quantize}", f"engine={engine}", f"resume={resume}", f"plot={plot}"]
+    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "configs" / "predict"), version_base="1.3"):
+        cfg = compose("predict", overrides=[*chosen, *overrides])
+    raise typer.Exit(main(cfg))
+
+
 if __name__ == "__main__":
     app()
