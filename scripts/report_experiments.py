@@ -2,13 +2,12 @@
 
 import os
 
-import mlflow
-
 from stance.config import PROJECT_ROOT
 from stance.report import comparison_runs, model_table, replace_table
+from stance.tracking import use_store
 
 if __name__ == "__main__":
-    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{PROJECT_ROOT}/mlflow.db"))
+    use_store(f"sqlite:///{PROJECT_ROOT}/mlflow.db")
     table = model_table(comparison_runs(os.environ.get("STANCE_EXPERIMENT", "stance"))).to_markdown(index=False)
     print(table)
     replace_table(PROJECT_ROOT / "experiments" / "README.md", table)

@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from omegaconf import DictConfig
+from scipy.special import softmax
 
 from stance.config import PROJECT_ROOT
-from stance.predict import load_predictor, mlflow_store
+from stance.predict import cpu_threads, load_predictor
 from stance.schema import TOPICS, VALUES
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,7 @@ def pipeline_predictor(model, batch_size: int) -> Callable[[Sequence[str]], np.n
         outputs = classifier(list(texts), batch_size=batch_size, top_k=None, function_to_apply="none",
                              truncation=True, max_length=model.hp.max_length)
         logits = np.array([[{o["label"]: o["score"] for o in row}[label] for label in labels] for row in outputs])
-        logits = logits.reshape(len(texts), len(TOPICS), len(VALUES))
-        exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
-        return exp / exp.sum(axis=-1, keepdims=True)
+        return softmax(logits.reshape(len(texts), len(TOPICS), len(VALUES)), axis=-1)
 
     return predict
 
@@ -136,18 +135,18 @@ def resolved(reference: str, cfg: DictConfig) -> str:
 
 def run(cfg: DictConfig) -> dict:
     """Measure everything in one process on the same passages; returns the results that the report shows."""
-    from stance.data import read_records
     from stance.model_ref import local_model
     from stance.models import load_model
     from stance.models.transformer import TransformerStanceModel
+    from stance.tracking import use_store
+    from stance.train import Corpus
 
-    mlflow_store(cfg.tracking_uri)
-    records = [r for path in cfg.data_files for r in read_records(path)][: cfg.max_passages]
-    texts = [r["text"] for r in records]
-    gold = np.array([[VALUES.index(r["labels"].get(topic, VALUES[0])) for topic in TOPICS] for r in records])
+    use_store(cfg.tracking_uri)
+    corpus = Corpus.from_files(cfg.data_files, cfg.max_passages)
+    texts, gold = corpus.texts, corpus.labels
     results: dict = {"passages": len(texts), "load_average": os.getloadavg(), "model": resolved(cfg.model, cfg),
                      "repeats": cfg.repeats, "tfidf_model": resolved(cfg.tfidf_model, cfg),
-                     "threads": cfg.threads or len(os.sched_getaffinity(0))}
+                     "threads": cpu_threads(cfg.threads)}
     with local_model(cfg.model) as model_dir:
         model = load_model(model_dir)
         if not isinstance(model, TransformerStanceModel):

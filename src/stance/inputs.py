@@ -114,15 +114,21 @@ def _text_article(path: str, data: bytes) -> Iterator[InputArticle | InputError]
     yield _article(Path(path).stem, path, text, None, None, None)
 
 
+def _empty_or_binary(path: str, head: bytes, kind: str, empty: str) -> InputError | None:
+    """The error for a file that is blank or binary, caught before a parser makes a stranger one of it."""
+    if not head.strip():
+        return InputError(path, f"empty: {empty}")
+    if b"\x00" in head:
+        return InputError(path, f"looks like a binary file (contains NUL bytes), not {kind}")
+    return None
+
+
 def _html_article(path: str, data: bytes) -> Iterator[InputArticle | InputError]:
     """Main text by trafilatura (boilerplate, menus and footers dropped), one line per paragraph."""
     import trafilatura
 
-    if not data.strip():
-        yield InputError(path, "empty: no text to classify")
-        return
-    if b"\x00" in data:
-        yield InputError(path, "looks like a binary file (contains NUL bytes), not HTML")
+    if unusable := _empty_or_binary(path, data, "HTML", "no text to classify"):
+        yield unusable
         return
     document = trafilatura.bare_extraction(data, with_metadata=True)
     if document is None or not (document.text or "").strip():
@@ -214,11 +220,8 @@ def _read_csv(name: str, source: Source) -> Iterator[InputArticle | InputError]:
 
     with _binary(source) as handle:
         head = handle.read(8192)
-    if not head.strip():
-        yield InputError(name, "empty: no header and no rows")
-        return
-    if b"\x00" in head:
-        yield InputError(name, "looks like a binary file (contains NUL bytes), not CSV")
+    if unusable := _empty_or_binary(name, head, "CSV", "no header and no rows"):
+        yield unusable
         return
     row = 0
     try:

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax
 
 from stance.io import atomic_write
-from stance.models.transformer import (HYPERPARAMETERS_FILE, WEIGHTS_FILE, TransformerHyperparameters,
-                                       TransformerStanceModel, length_sorted_batches)
+from stance.models.transformer import (WEIGHTS_FILE, TransformerHyperparameters, TransformerStanceModel,
+                                       length_sorted_batches, saved_settings)
 from stance.schema import TOPICS, VALUES
 
 log = logging.getLogger(__name__)
@@ -102,22 +103,21 @@ class OnnxStanceModel:
         from transformers import AutoTokenizer
 
         from stance.models import load_model
-        from stance.models.base import MANIFEST
+        from stance.models.base import saved_class
 
-        manifest = json.loads((model_dir / MANIFEST).read_text())
-        if manifest["class"] != f"{TransformerStanceModel.__module__}.{TransformerStanceModel.__qualname__}":
-            raise ValueError(f"runtime=onnx needs a transformer model; {model_dir} holds a {manifest['family']} "
+        model_class = saved_class(model_dir)
+        if not issubclass(model_class, TransformerStanceModel):
+            raise ValueError(f"runtime=onnx needs a transformer model; {model_dir} holds a {model_class.family} "
                              "model (use runtime=torch)")
-        hp = TransformerHyperparameters(**json.loads((model_dir / HYPERPARAMETERS_FILE).read_text())["hyperparameters"])
+        hp = TransformerHyperparameters(**saved_settings(model_dir)[1])
         fp32 = cached_path(model_dir, cache_dir, hp.max_length, quantized=False)
         int8 = cached_path(model_dir, cache_dir, hp.max_length, quantized=True)
-        if not fp32.exists() or (quantize and not int8.exists()):
-            if not fp32.exists():
-                log.info("exporting the model to ONNX: %s", fp32)
-                export(load_model(model_dir), fp32)
-            if quantize:
-                log.info("quantising to int8: %s", int8)
-                quantize_int8(fp32, int8)
+        if not fp32.exists():
+            log.info("exporting the model to ONNX: %s", fp32)
+            export(load_model(model_dir), fp32)
+        if quantize and not int8.exists():
+            log.info("quantising to int8: %s", int8)
+            quantize_int8(fp32, int8)
         return cls(int8 if quantize else fp32, AutoTokenizer.from_pretrained(model_dir), hp.max_length,
                    hp.predict_batch_size, threads)
 
@@ -125,7 +125,5 @@ class OnnxStanceModel:
         proba = np.zeros((len(texts), len(TOPICS), len(VALUES)))
         for positions, batch in length_sorted_batches(self.tokenizer, texts, self.max_length, self.batch_size, "np"):
             logits = self.session.run(None, {name: batch[name].astype(np.int64) for name in INPUTS})[0]
-            logits = logits.astype(np.float64)
-            exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
-            proba[positions] = exp / exp.sum(axis=-1, keepdims=True)
+            proba[positions] = softmax(logits.astype(np.float64), axis=-1)
         return proba

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from stance.io import atomic_write
-from stance.pyfunc import probability_column
+from stance.pyfunc import probability_column, proba_to_frame
 from stance.schema import STANCES, TOPICS, VALUES
 
 FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -76,8 +76,6 @@ class OutputPaths:
 
 def passage_frame(ids, doc_ids, indices, texts, proba: np.ndarray) -> pd.DataFrame:
     """One row per passage: id, doc_id, index, text, each topic's predicted value and its three probabilities."""
-    from stance.pyfunc import proba_to_frame
-
     frame = pd.DataFrame({"id": list(ids), "doc_id": list(doc_ids), "index": np.asarray(indices, dtype=np.int64),
                           "text": list(texts)})
     return pd.concat([frame, proba_to_frame(proba)], axis=1)

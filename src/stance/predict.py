@@ -58,13 +58,6 @@ def load_predictor(model_dir: Path, runtime: str = "torch", quantize: bool = Fal
     return model
 
 
-def mlflow_store(uri: str) -> None:
-    """Point MLflow at the configured store, unless MLFLOW_TRACKING_URI says otherwise."""
-    import mlflow
-
-    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or uri)
-
-
 @dataclass
 class ArticleFilter:
     """Skips articles a resumed run already committed, and reports a doc_id seen twice (ids must be unique)."""
@@ -131,12 +124,13 @@ def run(cfg: DictConfig) -> PredictResult:
 
     from stance.io import write_jsonl
     from stance.model_ref import fingerprint, local_model
+    from stance.tracking import use_store
 
     if cfg.engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {cfg.engine!r}")
     paths = OutputPaths.beside(cfg.output, cfg.get("articles"), cfg.get("errors"))
     inputs = [cfg.input] if isinstance(cfg.input, str) else list(cfg.input)
-    mlflow_store(cfg.tracking_uri)
+    use_store(cfg.tracking_uri)
     with local_model(str(cfg.model), cfg.experiment_name) as model_dir:
         # The model's content, not its name: `best` may name another model by the time a run resumes.
         settings = {"model_digest": fingerprint(model_dir), "runtime": cfg.runtime, "quantize": bool(cfg.quantize)}

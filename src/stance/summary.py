@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,14 +12,16 @@ import pandas as pd
 from stance.outputs import MIXED
 from stance.schema import STANCES, TOPICS
 
+BAR_WIDTH = 0.4  # a support and a reject bar side by side per tick
+
 
 @dataclass
 class Totals:
     articles: int = 0
     passages: int = 0
     # (topic, stance) -> passages; (topic, stance or mixed) -> articles; date -> (topic, stance) -> passages
-    passage_counts: dict[tuple[str, str], int] = field(default_factory=dict)
-    article_counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    passage_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    article_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     by_date: pd.DataFrame | None = None
 
     @classmethod
@@ -32,12 +35,9 @@ class Totals:
             totals.passages += int(frame["passages"].sum())
             for topic in TOPICS:
                 for stance in STANCES:
-                    key = (topic, stance)
-                    count = int(frame[f"{topic}_{stance}"].sum())
-                    totals.passage_counts[key] = totals.passage_counts.get(key, 0) + count
+                    totals.passage_counts[topic, stance] += int(frame[f"{topic}_{stance}"].sum())
                 for stance in (*STANCES, MIXED):
-                    key = (topic, stance)
-                    totals.article_counts[key] = totals.article_counts.get(key, 0) + int((frame[topic] == stance).sum())
+                    totals.article_counts[topic, stance] += int((frame[topic] == stance).sum())
             with_date = frame.dropna(subset=["date"])
             if len(with_date):
                 dated.append(with_date.groupby("date")[count_columns].sum())
@@ -47,8 +47,8 @@ class Totals:
 
     def table(self) -> pd.DataFrame:
         """Per topic: passages for and against, and articles for, against and mixed."""
-        rows = {topic: {**{f"passages {s}": self.passage_counts.get((topic, s), 0) for s in STANCES},
-                        **{f"articles {s}": self.article_counts.get((topic, s), 0) for s in (*STANCES, MIXED)}}
+        rows = {topic: {**{f"passages {s}": self.passage_counts[topic, s] for s in STANCES},
+                        **{f"articles {s}": self.article_counts[topic, s] for s in (*STANCES, MIXED)}}
                 for topic in TOPICS}
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("topic")
 
@@ -73,11 +73,10 @@ def save_plot(totals: Totals, path: Path) -> None:
             dates = dates.reindex(pd.period_range(dates.index.min(), dates.index.max(), freq="M"), fill_value=0)
     if dates is None:
         figure, axes = plt.subplots(figsize=(7, 3.8))
-        width = 0.4
         for offset, stance in enumerate(STANCES):
-            heights = [totals.passage_counts.get((topic, stance), 0) for topic in TOPICS]
-            axes.bar([i + offset * width for i in range(len(TOPICS))], heights, width, label=stance)
-        axes.set_xticks([i + width / 2 for i in range(len(TOPICS))], [t.replace("_", "\n") for t in TOPICS])
+            heights = [totals.passage_counts[topic, stance] for topic in TOPICS]
+            axes.bar([i + offset * BAR_WIDTH for i in range(len(TOPICS))], heights, BAR_WIDTH, label=stance)
+        axes.set_xticks([i + BAR_WIDTH / 2 for i in range(len(TOPICS))], [t.replace("_", "\n") for t in TOPICS])
         axes.set_ylabel("passages")
         axes.legend()
         axes.set_title(f"Stance of {totals.passages} passages in {totals.articles} articles")
@@ -86,9 +85,10 @@ def save_plot(totals: Totals, path: Path) -> None:
         labels = [str(period) for period in dates.index]
         for axes, topic in zip(grid.flat, TOPICS):
             for offset, stance in enumerate(STANCES):
-                axes.bar([i + offset * 0.4 for i in range(len(labels))], dates[f"{topic}_{stance}"], 0.4, label=stance)
+                axes.bar([i + offset * BAR_WIDTH for i in range(len(labels))], dates[f"{topic}_{stance}"], BAR_WIDTH,
+                         label=stance)
             axes.set_title(topic)
-            axes.set_xticks([i + 0.2 for i in range(len(labels))], labels, rotation=45, ha="right")
+            axes.set_xticks([i + BAR_WIDTH / 2 for i in range(len(labels))], labels, rotation=45, ha="right")
             axes.set_ylabel("passages")
             axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         grid[0][0].legend()

@@ -23,10 +23,16 @@ REGISTERED_MODEL = "stance-classifier"
 VERSIONED_PACKAGES = ("stance", "torch", "transformers", "scikit-learn", "mlflow", "datasets", "setfit")
 
 
-def configure(logger_cfg: DictConfig) -> str:
+def use_store(uri: str) -> str:
     """Point MLflow at the configured store; MLFLOW_TRACKING_URI, when set, wins."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or logger_cfg.tracking_uri
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or uri
     mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def configure(logger_cfg: DictConfig) -> str:
+    """The configured store and experiment, for a training run."""
+    uri = use_store(logger_cfg.tracking_uri)
     mlflow.set_experiment(logger_cfg.experiment_name)
     return uri
 

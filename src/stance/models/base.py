@@ -53,8 +53,8 @@ class StanceModel(ABC):
     def load(cls, directory: Path) -> "StanceModel": ...
 
 
-def load_model(directory: str | Path) -> StanceModel:
-    """Load any saved model folder by the class its manifest names."""
+def saved_class(directory: str | Path) -> type[StanceModel]:
+    """The model class a saved folder's manifest names, without loading the model."""
     directory = Path(directory)
     manifest_path = directory / MANIFEST
     if not manifest_path.exists():
@@ -63,4 +63,9 @@ def load_model(directory: str | Path) -> StanceModel:
     model_class = getattr(importlib.import_module(module_name), class_name)
     if not (isinstance(model_class, type) and issubclass(model_class, StanceModel)):
         raise TypeError(f"{manifest_path}: {class_name} is not a StanceModel")
-    return model_class.load(directory)
+    return model_class
+
+
+def load_model(directory: str | Path) -> StanceModel:
+    """Load any saved model folder by the class its manifest names."""
+    return saved_class(directory).load(Path(directory))

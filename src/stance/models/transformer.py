@@ -229,14 +229,20 @@ class TransformerStanceModel(StanceModel):
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         directory = Path(directory)
-        saved = json.loads((directory / HYPERPARAMETERS_FILE).read_text())
-        model = cls(saved["pretrained"], **saved["hyperparameters"])
+        pretrained, hyperparameters = saved_settings(directory)
+        model = cls(pretrained, **hyperparameters)
         model.tokenizer = AutoTokenizer.from_pretrained(directory)
         encoder = AutoModel.from_config(AutoConfig.from_pretrained(directory))
         model.network = StanceNetwork(encoder, model.hp.dropout)
         load_model(model.network, str(directory / WEIGHTS_FILE), strict=True)
         model.network.eval()
         return model
+
+
+def saved_settings(directory: Path) -> tuple[str, dict[str, Any]]:
+    """The pretrained name and hyperparameters a saved model was built with (read without its weights)."""
+    saved = json.loads((directory / HYPERPARAMETERS_FILE).read_text())
+    return saved["pretrained"], saved["hyperparameters"]
 
 
 def length_sorted_batches(tokenizer, texts: Sequence[str], max_length: int, batch_size: int,
