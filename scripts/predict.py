@@ -3,8 +3,8 @@
 import hydra
 from omegaconf import DictConfig
 
-import stance.config  # noqa: F401  registers the resolvers the configs use
-from stance.predict import main as predict
+from stance.batch.run import main as predict
+from stance.config import register_resolvers
 
 
 @hydra.main(version_base="1.3", config_path="../configs/predict", config_name="predict")
@@ -13,4 +13,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    register_resolvers()
     main()

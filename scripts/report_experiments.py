@@ -2,12 +2,12 @@
 
 import os
 
-from stance.config import PROJECT_ROOT
-from stance.report import comparison_runs, model_table, replace_table
-from stance.tracking import use_store
+from stance.config import project_root
+from stance.training.report import comparison_runs, model_table, replace_table
+from stance.training.tracking import use_store
 
 if __name__ == "__main__":
-    use_store(f"sqlite:///{PROJECT_ROOT}/mlflow.db")
+    use_store()
     table = model_table(comparison_runs(os.environ.get("STANCE_EXPERIMENT", "stance"))).to_markdown(index=False)
     print(table)
-    replace_table(PROJECT_ROOT / "experiments" / "README.md", table)
+    replace_table(project_root() / "experiments" / "README.md", table)

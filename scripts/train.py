@@ -5,9 +5,9 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-import stance.config  # noqa: F401  registers the resolvers the configs use
+from stance.config import register_resolvers
 from stance.models.transformer import PretrainedUnavailable
-from stance.train import run
+from stance.training.run import run
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")
@@ -19,4 +19,5 @@ def main(cfg: DictConfig) -> float:
 
 
 if __name__ == "__main__":
+    register_resolvers()
     main()

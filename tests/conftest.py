@@ -69,7 +69,9 @@ def compose_train(tmp_path, toy_label_files):
     """The real train config, composed with fast overrides and toy data."""
     from hydra import compose, initialize_config_dir
 
-    import stance.config  # noqa: F401  registers the resolvers
+    from stance.config import register_resolvers
+
+    register_resolvers()
 
     def compose_with(*overrides: str):
         files = ",".join(f"'{p}'" for p in toy_label_files)
@@ -112,7 +114,7 @@ def tfidf_dir(tmp_path_factory) -> Path:
     import numpy as np
 
     from stance.models.baselines import tfidf_logreg
-    from stance.schema import TOPICS, VALUES
+    from stance.corpus.schema import TOPICS, VALUES
 
     texts = [text for text, _ in TOY_PASSAGES] * 3
     labels = np.array([[VALUES.index(labels.get(t, "absent")) for t in TOPICS] for _, labels in TOY_PASSAGES] * 3)
@@ -148,7 +150,9 @@ def mixed_folder(tmp_path) -> Path:
 def compose_predict(tmp_path):
     from hydra import compose, initialize_config_dir
 
-    import stance.config  # noqa: F401  registers the resolvers
+    from stance.config import register_resolvers
+
+    register_resolvers()
 
     def compose_with(*overrides: str):
         with initialize_config_dir(config_dir=str(REPO / "configs" / "predict"), version_base="1.3"):

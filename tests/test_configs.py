@@ -9,7 +9,7 @@ import pytest
 
 from stance.models import StanceModel
 from stance.models.transformer import PretrainedUnavailable
-from stance.train import build_model
+from stance.training.run import build_model
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"

@@ -3,10 +3,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from stance.agreement import agreement
+from stance.corpus.agreement import agreement
 from stance.cli import app
-from stance.data import read_records
-from stance.stats import TOTAL, label_counts, shortfalls
+from stance.files import read_jsonl
+from stance.corpus.stats import TOTAL, label_counts, shortfalls
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,7 +49,7 @@ def test_agreement_without_shared_ids_is_an_error():
 def test_gold_corpus_meets_the_counts_it_promises():
     result = CliRunner().invoke(app, ["stats", *map(str, sorted(REPO.glob("labels/*.jsonl"))), "--minimum", "120"])
     assert result.exit_code == 0, result.output
-    authored = label_counts(read_records(REPO / "labels" / "authored.jsonl"))["authored"]
+    authored = label_counts(read_jsonl(REPO / "labels" / "authored.jsonl"))["authored"]
     assert authored["passages"] >= 1200 and authored["articles"] >= 200
     assert authored["no topic"] * 3 >= authored["passages"]
     assert authored["2+ topics"] >= 120

@@ -1,23 +1,13 @@
 import pytest
 
-from stance.data import LabelFileError, grouped_folds, grouped_holdout, load_dataset, read_records
-
-
-def test_dataset_has_one_column_per_topic(write_jsonl):
-    path = write_jsonl("l.jsonl", [
-        {"id": "a:0", "doc_id": "a", "text": "Close the sky!", "labels": {"no_fly_zone": "support"}, "source": "t"},
-        {"id": "a:1", "doc_id": "a", "text": "Aid arrived.", "labels": {}, "source": "t"},
-    ])
-    ds = load_dataset([path])
-    assert ds.num_rows == 2
-    assert ds["no_fly_zone"] == ["support", "absent"]
-    assert ds["sanctions"] == ["absent", "absent"]
+from stance.files import JsonlError, read_jsonl
+from stance.training.data import grouped_folds, grouped_holdout
 
 
 def test_broken_line_names_file_and_line(write_jsonl):
     path = write_jsonl("l.jsonl", [{"id": "a:0"}, "{not json"])
-    with pytest.raises(LabelFileError, match=r"l\.jsonl:2: invalid JSON"):
-        read_records(path)
+    with pytest.raises(JsonlError, match=r"l\.jsonl:2: invalid JSON"):
+        read_jsonl(path)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

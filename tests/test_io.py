@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from stance.io import atomic_write
+from stance.files import atomic_write
 
 
 def test_written_file_has_the_umask_permissions_not_the_temp_files(tmp_path):

@@ -8,7 +8,8 @@ import pytest
 from conftest import read
 
 from stance.models.transformer import TransformerStanceModel
-from stance.predict import load_predictor, run
+from stance.batch.engine import load_predictor
+from stance.batch.run import run
 
 TEXTS = ["NATO must close the sky over Ukraine now.", "Hungary blocked the sanctions package.",
          "Poland offered its MiG-29 jets to Kyiv, a move Washington refused to back. " * 3, "Sanctions."]

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from stance.overlap import near_duplicates, shared_ngrams
+from stance.corpus.overlap import near_duplicates, shared_ngrams
 
 LABELS = Path(__file__).resolve().parents[1] / "labels"
 

@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 from conftest import REPO, SEEDS, read
 
-from stance.inputs import InputError, discover, read_articles
-from stance.outputs import OutputError, article_stance
-from stance.predict import run
-from stance.schema import TOPICS, VALUES
-from stance.segment import segment_file
+from stance.corpus.readers import InputError, discover, read_articles
+from stance.batch.articles import article_stance
+from stance.batch.tables import OutputError
+from stance.batch.run import run
+from stance.corpus.schema import TOPICS, VALUES
+from stance.corpus.segment import segment_file
 
 def test_mixed_folder_gives_passages_articles_errors_and_exit_2(compose_predict, tfidf_dir, mixed_folder, tmp_path):
     result = run(compose_predict(f"model={tfidf_dir}", f"input={mixed_folder}", f"output={tmp_path}/out/p.jsonl"))
@@ -92,7 +93,7 @@ def test_every_output_format_holds_the_same_tables(compose_predict, tfidf_dir, m
 
 
 def test_plot_and_summary(compose_predict, tfidf_dir, mixed_folder, tmp_path):
-    from stance.predict import report
+    from stance.batch.run import report
 
     result = run(compose_predict(f"model={tfidf_dir}", f"input={mixed_folder}", f"output={tmp_path}/p.jsonl",
                                  "plot=true"))

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from conftest import TOY_PASSAGES
 
-from stance.model_ref import ModelReferenceError, local_model
+from stance.batch.model_ref import ModelReferenceError, local_model
 from stance.models import load_model
-from stance.schema import TOPICS, VALUES
+from stance.corpus.schema import TOPICS, VALUES
 
 TEXTS = [text for text, _ in TOY_PASSAGES] * 3
 LABELS = np.array([[VALUES.index(labels.get(t, "absent")) for t in TOPICS] for _, labels in TOY_PASSAGES] * 3)
@@ -15,7 +15,7 @@ LABELS = np.array([[VALUES.index(labels.get(t, "absent")) for t in TOPICS] for _
 
 def _log(C: float, score: float, register: bool) -> str:
     """One finished run with a metric and a logged (optionally registered) TF-IDF model; returns its run id."""
-    from stance import tracking
+    from stance.training import tracking
     from stance.models.baselines import tfidf_logreg
 
     with mlflow.start_run() as run:

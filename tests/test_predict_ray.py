@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import read
 
-from stance.predict import run
+from stance.batch.run import run
 
 pytest.importorskip("ray")
 

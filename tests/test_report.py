@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from stance.report import TABLE_END, TABLE_START, model_table, replace_table
+from stance.training.report import TABLE_END, TABLE_START, model_table, replace_table
 
 
 def fake_run(model, evaluation, seed, seed_score, all_score):

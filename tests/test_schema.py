@@ -1,6 +1,6 @@
 import pytest
 
-from stance.schema import ABSENT, STANCES, TOPICS, VALUES, load_schema, parse_schema
+from stance.corpus.schema import ABSENT, STANCES, TOPICS, VALUES, load_schema, parse_schema
 
 
 def test_schema_has_the_four_topics_and_two_stances_of_the_spec():

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from stance.segment import SegmentError, segment_file, segment_text
+from stance.corpus.segment import SegmentError, segment_file, segment_text
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,7 +99,7 @@ def test_segment_command_writes_records_and_reports_bad_files(tmp_path):
     result = CliRunner().invoke(app, ["segment", str(tmp_path), "--out", str(out)])
     assert result.exit_code == 1
     assert "bad.txt: not valid UTF-8" in result.output
-    assert "empty.txt: no passages" in result.output
+    assert "empty.txt: empty: no text to classify" in result.output
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert records == [
         {"id": "good:0", "doc_id": "good", "index": 0, "text": "Headline text", "date": "2022-03-04"},

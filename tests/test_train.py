@@ -5,8 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stance.schema import TOPICS
-from stance.train import Corpus, make_splits, run
+from stance.corpus.schema import TOPICS
+from stance.training.data import Corpus
+from stance.training.evaluation import make_splits
+from stance.training.run import run
 
 
 def latest_parent_run():

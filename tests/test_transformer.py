@@ -9,7 +9,7 @@ import pytest
 from stance.models import load_model
 from stance.models.transformer import (PretrainedUnavailable, TransformerStanceModel, distilbert, minilm,
                                        resolve_pretrained)
-from stance.schema import TOPICS, VALUES
+from stance.corpus.schema import TOPICS, VALUES
 
 TEMPLATES = [
     ("NATO must close the sky over Ukraine now", {"no_fly_zone": "support"}),

@@ -2,7 +2,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from stance.validate import validate_files
+from stance.corpus.validate import validate_files
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = {"id": "x1:0", "doc_id": "x1", "text": "Poland offered its MiG-29s.", "labels": {"jet_transfer": "support"}, "source": "test"}
@@ -18,10 +18,10 @@ def test_gold_label_files_are_valid():
 
 
 def test_seed_gold_covers_every_seed_passage_once():
-    from stance.data import read_records
-    from stance.segment import segment_file
+    from stance.files import read_jsonl
+    from stance.corpus.segment import segment_file
 
-    gold_ids = [r["id"] for r in read_records(REPO / "labels" / "seeds.jsonl")]
+    gold_ids = [r["id"] for r in read_jsonl(REPO / "labels" / "seeds.jsonl")]
     seed_ids = [p.id for path in sorted((REPO / "seeds").glob("*.txt")) for p in segment_file(path).passages]
     assert gold_ids == seed_ids
 

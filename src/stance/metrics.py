@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score
 
-from stance.schema import ABSENT, STANCES, TOPICS, VALUES
+from stance.corpus.schema import ABSENT, STANCES, TOPICS, VALUES
 
 Labels = Mapping[str, Sequence[str]]  # topic -> one value per passage
 

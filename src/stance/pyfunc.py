@@ -5,27 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlflow.pyfunc
-import numpy as np
 import pandas as pd
 
-from stance.schema import TOPICS, VALUES
+from stance.models.columns import proba_to_frame
 
 MODEL_ARTIFACT = "stance_model"
-
-
-def probability_column(topic: str, value: str) -> str:
-    return f"{topic}_p_{value}"
-
-
-def proba_to_frame(proba: np.ndarray) -> pd.DataFrame:
-    """Per passage: the predicted value of each topic, then the three probabilities of each topic."""
-    columns: dict[str, object] = {}
-    for column, topic in enumerate(TOPICS):
-        columns[topic] = np.asarray(VALUES, dtype=object)[proba[:, column].argmax(axis=-1)]
-    for column, topic in enumerate(TOPICS):
-        for index, value in enumerate(VALUES):
-            columns[probability_column(topic, value)] = proba[:, column, index].astype(float)
-    return pd.DataFrame(columns)
 
 
 class StancePyfunc(mlflow.pyfunc.PythonModel):

@@ -1,7 +1,7 @@
 """The one interface that training, evaluation and batch prediction use for every model family.
 
 Labels are integer arrays of shape (n_passages, n_topics) holding indices into
-`stance.schema.VALUES` (0 absent, 1 support, 2 reject); probabilities have shape
+`stance.corpus.schema.VALUES` (0 absent, 1 support, 2 reject); probabilities have shape
 (n_passages, n_topics, 3) in the same order. A saved model is a folder with a
 `stance_model.json` manifest naming its class, so `load_model` needs no other hint.
 """
@@ -21,6 +21,8 @@ MANIFEST = "stance_model.json"
 
 class StanceModel(ABC):
     family: str = "base"
+    # What loading and predicting with a saved model of this family imports: the requirements of a logged model.
+    runtime_packages: tuple[str, ...] = ("mlflow", "numpy", "pandas", "pyyaml")
     # Per-epoch records ({"epoch", "train_loss", "valid_loss"}) of the last fit, for tracking.
     history: list[dict]
 
@@ -50,7 +52,22 @@ class StanceModel(ABC):
 
     @classmethod
     @abstractmethod
-    def load(cls, directory: Path) -> "StanceModel": ...
+    def load(cls, directory: Path, device: str = "auto") -> "StanceModel":
+        """The saved model; `device` (auto, cpu, cuda) places models that run on torch."""
+
+
+class UnsafeModelError(ValueError):
+    """A saved model folder that asks for something the loader refuses to do; the message names file and reason."""
+
+
+# Every class a manifest may name. A manifest is data from a folder that may be hostile, so it selects one of
+# these by name; nothing else is imported.
+MODEL_CLASSES = {
+    "stance.models.baselines.SklearnStanceModel": "stance.models.baselines",
+    "stance.models.transformer.TransformerStanceModel": "stance.models.transformer",
+    "stance.models.setfit_model.SetFitStanceModel": "stance.models.setfit_model",
+    "stance.models.ensemble.Ensemble": "stance.models.ensemble",
+}
 
 
 def saved_class(directory: str | Path) -> type[StanceModel]:
@@ -59,13 +76,16 @@ def saved_class(directory: str | Path) -> type[StanceModel]:
     manifest_path = directory / MANIFEST
     if not manifest_path.exists():
         raise FileNotFoundError(f"{directory}: not a saved stance model (no {MANIFEST})")
-    module_name, _, class_name = json.loads(manifest_path.read_text())["class"].rpartition(".")
-    model_class = getattr(importlib.import_module(module_name), class_name)
-    if not (isinstance(model_class, type) and issubclass(model_class, StanceModel)):
-        raise TypeError(f"{manifest_path}: {class_name} is not a StanceModel")
-    return model_class
+    try:
+        name = json.loads(manifest_path.read_text(encoding="utf-8"))["class"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise UnsafeModelError(f"{manifest_path}: not a readable manifest ({err})") from None
+    if name not in MODEL_CLASSES:
+        raise UnsafeModelError(f"{manifest_path}: unknown model class {name!r}; a stance model folder names one "
+                               f"of {', '.join(sorted(MODEL_CLASSES))}")
+    return getattr(importlib.import_module(MODEL_CLASSES[name]), name.rpartition(".")[2])
 
 
-def load_model(directory: str | Path) -> StanceModel:
+def load_model(directory: str | Path, device: str = "auto") -> StanceModel:
     """Load any saved model folder by the class its manifest names."""
-    return saved_class(directory).load(Path(directory))
+    return saved_class(directory).load(Path(directory), device=device)

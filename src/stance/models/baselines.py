@@ -17,7 +17,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
 from stance.models.base import StanceModel
-from stance.schema import TOPICS, VALUES
+from stance.corpus.schema import TOPICS, VALUES
 
 WEIGHTS_FILE = "sklearn_model.skops"
 # Only these module prefixes may appear in a skops file we load back.
@@ -26,6 +26,7 @@ TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 
 class SklearnStanceModel(StanceModel):
     family = "sklearn"
+    runtime_packages = (*StanceModel.runtime_packages, "scipy", "scikit-learn", "skops")
 
     def __init__(self, vectorizer: FeatureUnion, classifier: ClassifierMixin) -> None:
         super().__init__()
@@ -66,7 +67,8 @@ class SklearnStanceModel(StanceModel):
                  directory / WEIGHTS_FILE)
 
     @classmethod
-    def load(cls, directory: Path) -> "SklearnStanceModel":
+    def load(cls, directory: Path, device: str = "auto") -> "SklearnStanceModel":
+        """scikit-learn runs on the CPU whatever `device` says."""
         path = directory / WEIGHTS_FILE
         untrusted = sio.get_untrusted_types(file=path)
         unexpected = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]

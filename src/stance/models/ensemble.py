@@ -23,6 +23,10 @@ class Ensemble(StanceModel):
         self.members = dict(members)
         self.weights = {name: float((weights or {}).get(name, 1.0)) for name in self.members}
 
+    @property
+    def runtime_packages(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for member in self.members.values() for name in member.runtime_packages))
+
     def fit(self, texts: Sequence[str], labels: np.ndarray, groups: Sequence[str] | None = None) -> "Ensemble":
         for name, member in self.members.items():
             member.fit(texts, labels, groups)
@@ -39,6 +43,6 @@ class Ensemble(StanceModel):
         (directory / MEMBERS_FILE).write_text(json.dumps({"weights": self.weights}, indent=2))
 
     @classmethod
-    def load(cls, directory: Path) -> "Ensemble":
+    def load(cls, directory: Path, device: str = "auto") -> "Ensemble":
         weights = json.loads((directory / MEMBERS_FILE).read_text())["weights"]
-        return cls({name: load_model(directory / name) for name in weights}, weights)
+        return cls({name: load_model(directory / name, device) for name in weights}, weights)

@@ -19,8 +19,8 @@ from sklearn.preprocessing import FunctionTransformer
 
 from stance.models.base import StanceModel
 from stance.models.baselines import SklearnStanceModel
-from stance.models.transformer import MINILM_HUB_ID, resolve_pretrained
-from stance.schema import TOPICS, VALUES
+from stance.models.transformer import MINILM_HUB_ID, predict_batch_size, resolve_device, resolve_pretrained
+from stance.corpus.schema import TOPICS, VALUES
 
 BODY_DIR = "body"
 HEAD_DIR = "head"
@@ -54,10 +54,13 @@ class SetFitHyperparameters:
 
 class SetFitStanceModel(StanceModel):
     family = "setfit"
+    runtime_packages = tuple(dict.fromkeys((*SklearnStanceModel.runtime_packages, "torch", "transformers",
+                                            "tokenizers", "safetensors", "sentence-transformers")))
 
-    def __init__(self, pretrained: str, **hyperparameters: Any) -> None:
+    def __init__(self, pretrained: str, device: str = "auto", **hyperparameters: Any) -> None:
         super().__init__()
         self.pretrained = pretrained
+        self.device = resolve_device(device)
         self.hp = SetFitHyperparameters(**hyperparameters)
         self.body = None  # sentence_transformers.SentenceTransformer once fitted or loaded
         # Per-topic heads over embeddings: a SklearnStanceModel whose "vectorizer" is the identity, which
@@ -74,7 +77,7 @@ class SetFitStanceModel(StanceModel):
         hp = self.hp
         labels = np.asarray(labels)
         set_seed(hp.seed)
-        body = SentenceTransformer(self.pretrained, device="cpu")
+        body = SentenceTransformer(self.pretrained, device=self.device, trust_remote_code=False)
         body.max_seq_length = hp.max_length
         # A multi-target strategy makes SetFit pair passages by shared label bits; its own head stays unused.
         setfit_model = SetFitModel(model_body=body, multi_target_strategy="one-vs-rest")
@@ -94,7 +97,7 @@ class SetFitStanceModel(StanceModel):
         return self
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        embeddings = self.body.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+        embeddings = self.body.encode(list(texts), batch_size=predict_batch_size(64, self.device), normalize_embeddings=True, convert_to_numpy=True)
         return embeddings.astype(np.float64)  # float32 heads give probabilities summing to 1 only within 1e-7
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -111,17 +114,17 @@ class SetFitStanceModel(StanceModel):
         (directory / HYPERPARAMETERS_FILE).write_text(json.dumps(saved, indent=2))
 
     @classmethod
-    def load(cls, directory: Path) -> "SetFitStanceModel":
+    def load(cls, directory: Path, device: str = "auto") -> "SetFitStanceModel":
         from sentence_transformers import SentenceTransformer
 
         directory = Path(directory)
         saved = json.loads((directory / HYPERPARAMETERS_FILE).read_text())
-        model = cls(saved["pretrained"], **saved["hyperparameters"])
-        model.body = SentenceTransformer(str(directory / BODY_DIR), device="cpu")
+        model = cls(saved["pretrained"], device, **saved["hyperparameters"])
+        model.body = SentenceTransformer(str(directory / BODY_DIR), device=model.device, trust_remote_code=False)
         model.head = SklearnStanceModel.load(directory / HEAD_DIR)
         return model
 
 
-def setfit(pretrained: str | None = None, **hyperparameters: Any) -> SetFitStanceModel:
+def setfit(pretrained: str | None = None, device: str = "auto", **hyperparameters: Any) -> SetFitStanceModel:
     """SetFit on all-MiniLM-L6-v2, from the HF cache or else the packaged copy (works offline)."""
-    return SetFitStanceModel(resolve_pretrained(pretrained, MINILM_HUB_ID, packaged=True), **hyperparameters)
+    return SetFitStanceModel(resolve_pretrained(pretrained, MINILM_HUB_ID, packaged=True), device, **hyperparameters)

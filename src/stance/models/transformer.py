@@ -17,16 +17,37 @@ import numpy as np
 import torch
 from torch import nn
 
-from stance.data import grouped_holdout
+from stance.training.data import grouped_holdout
 from stance.metrics import index_scores
 from stance.models.base import StanceModel
-from stance.schema import TOPICS, VALUES
+from stance.corpus.schema import TOPICS, VALUES
 
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 DISTILBERT_HUB_ID = "distilbert-base-uncased"
 WEIGHTS_FILE = "stance_network.safetensors"
 HYPERPARAMETERS_FILE = "transformer_stance.json"
 HUB_TIMEOUT_S = 5.0
+
+
+DEVICES = ("auto", "cpu", "cuda")
+GPU_PREDICT_BATCH = 512  # a GPU is fed far larger batches than a CPU gains from
+
+
+def resolve_device(device: str) -> str:
+    """`auto` is CUDA when torch sees a GPU, else the CPU; `cuda` without a GPU fails here, before any work."""
+    import torch
+
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device=cuda, but torch sees no CUDA GPU (torch " + torch.__version__ + "); use device=cpu")
+    return device
+
+
+def predict_batch_size(cpu_batch: int, device: str) -> int:
+    return max(cpu_batch, GPU_PREDICT_BATCH) if device == "cuda" else cpu_batch
 
 
 class PretrainedUnavailable(ValueError):
@@ -131,10 +152,13 @@ class TransformerHyperparameters:
 
 class TransformerStanceModel(StanceModel):
     family = "transformer"
+    runtime_packages = (*StanceModel.runtime_packages, "scikit-learn", "torch", "transformers", "tokenizers",
+                        "safetensors")
 
-    def __init__(self, pretrained: str, **hyperparameters: Any) -> None:
+    def __init__(self, pretrained: str, device: str = "auto", **hyperparameters: Any) -> None:
         super().__init__()
         self.pretrained = pretrained
+        self.device = resolve_device(device)
         self.hp = TransformerHyperparameters(**hyperparameters)
         self.tokenizer = None  # a transformers tokenizer once fitted or loaded
         self.network: StanceNetwork | None = None
@@ -151,18 +175,21 @@ class TransformerStanceModel(StanceModel):
         train, valid = grouped_holdout(groups, hp.validation_fraction, hp.seed)
 
         set_seed(hp.seed)  # before the head is initialised
-        self.tokenizer = AutoTokenizer.from_pretrained(self.pretrained)
-        encoder = AutoModel.from_pretrained(self.pretrained)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.pretrained, trust_remote_code=False)
+        encoder = AutoModel.from_pretrained(self.pretrained, trust_remote_code=False)
         if hp.freeze_word_embeddings:
             encoder.get_input_embeddings().requires_grad_(False)
         self.network = StanceNetwork(encoder, hp.dropout,
                                      balanced_class_weights(labels[train], hp.max_class_weight))
         select_loss = hp.select_by == "loss"
+        on_gpu = self.device == "cuda"
         with tempfile.TemporaryDirectory(prefix="stance-trainer-") as scratch:
             args = TrainingArguments(
-                output_dir=scratch, report_to="none", use_cpu=True, seed=hp.seed, data_seed=hp.seed,
+                output_dir=scratch, report_to="none", use_cpu=not on_gpu, seed=hp.seed, data_seed=hp.seed,
+                # bf16 keeps fp32's range (no loss scaling) and halves the GPU's work; pinned memory speeds copies.
+                bf16=on_gpu and torch.cuda.is_bf16_supported(), dataloader_pin_memory=on_gpu,
                 num_train_epochs=hp.epochs, per_device_train_batch_size=hp.batch_size,
-                per_device_eval_batch_size=hp.predict_batch_size, warmup_steps=hp.warmup_ratio,
+                per_device_eval_batch_size=predict_batch_size(hp.predict_batch_size, self.device), warmup_steps=hp.warmup_ratio,
                 lr_scheduler_type="linear", eval_strategy="epoch", save_strategy="epoch",
                 logging_strategy="epoch", save_total_limit=1, save_only_model=True, load_best_model_at_end=True,
                 metric_for_best_model="eval_loss" if select_loss else "eval_f_avg_macro",
@@ -204,12 +231,15 @@ class TransformerStanceModel(StanceModel):
         if self.network is None:
             raise RuntimeError("TransformerStanceModel: call fit() or load() before predicting")
         proba = np.zeros((len(texts), len(TOPICS), len(VALUES)))
-        self.network.eval()
-        with torch.inference_mode():
-            for batch_index, batch in length_sorted_batches(self.tokenizer, texts, self.hp.max_length,
-                                                            self.hp.predict_batch_size, "pt"):
-                logits = self.network(batch["input_ids"], batch["attention_mask"])["logits"]
-                proba[batch_index] = torch.softmax(logits.double(), dim=-1).numpy()
+        on_gpu = self.device == "cuda"
+        self.network.to(self.device).eval()
+        batches = length_sorted_batches(self.tokenizer, texts, self.hp.max_length,
+                                        predict_batch_size(self.hp.predict_batch_size, self.device), "pt")
+        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=on_gpu):
+            for batch_index, batch in batches:
+                inputs = [batch[name].to(self.device, non_blocking=on_gpu) for name in ("input_ids", "attention_mask")]
+                logits = self.network(*inputs)["logits"]
+                proba[batch_index] = torch.softmax(logits.double(), dim=-1).cpu().numpy()
         return proba
 
     def _save(self, directory: Path) -> None:
@@ -224,15 +254,16 @@ class TransformerStanceModel(StanceModel):
         (directory / HYPERPARAMETERS_FILE).write_text(json.dumps(saved, indent=2))
 
     @classmethod
-    def load(cls, directory: Path) -> "TransformerStanceModel":
+    def load(cls, directory: Path, device: str = "auto") -> "TransformerStanceModel":
         from safetensors.torch import load_model
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         directory = Path(directory)
         pretrained, hyperparameters = saved_settings(directory)
-        model = cls(pretrained, **hyperparameters)
-        model.tokenizer = AutoTokenizer.from_pretrained(directory)
-        encoder = AutoModel.from_config(AutoConfig.from_pretrained(directory))
+        model = cls(pretrained, device, **hyperparameters)
+        model.tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=False)
+        encoder = AutoModel.from_config(AutoConfig.from_pretrained(directory, trust_remote_code=False),
+                                        trust_remote_code=False)
         model.network = StanceNetwork(encoder, model.hp.dropout)
         load_model(model.network, str(directory / WEIGHTS_FILE), strict=True)
         model.network.eval()
@@ -272,12 +303,14 @@ def epoch_history(log_history: list[dict]) -> list[dict]:
     return [records[epoch] for epoch in sorted(records)]
 
 
-def minilm(pretrained: str | None = None, **hyperparameters: Any) -> TransformerStanceModel:
+def minilm(pretrained: str | None = None, device: str = "auto", **hyperparameters: Any) -> TransformerStanceModel:
     """all-MiniLM-L6-v2 (6 layers, 384 wide): from the HF cache, else the copy packaged with the project."""
-    return TransformerStanceModel(resolve_pretrained(pretrained, MINILM_HUB_ID, packaged=True), **hyperparameters)
+    return TransformerStanceModel(resolve_pretrained(pretrained, MINILM_HUB_ID, packaged=True), device,
+                                  **hyperparameters)
 
 
-def distilbert(pretrained: str | None = None, **hyperparameters: Any) -> TransformerStanceModel:
+def distilbert(pretrained: str | None = None, device: str = "auto",
+               **hyperparameters: Any) -> TransformerStanceModel:
     """distilbert-base-uncased: from the HF cache or the hub; offline without a cache it fails here, in seconds."""
-    return TransformerStanceModel(resolve_pretrained(pretrained, DISTILBERT_HUB_ID, packaged=False),
+    return TransformerStanceModel(resolve_pretrained(pretrained, DISTILBERT_HUB_ID, packaged=False), device,
                                   **hyperparameters)

@@ -1,0 +1,2 @@
+"""Labeled text and the schema it follows: segmenting articles, reading inputs, validating, counting and
+comparing annotations."""
