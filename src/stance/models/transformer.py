@@ -176,7 +176,8 @@ class TransformerStanceModel(StanceModel):
 
         set_seed(hp.seed)  # before the head is initialised
         self.tokenizer = AutoTokenizer.from_pretrained(self.pretrained, trust_remote_code=False)
-        encoder = AutoModel.from_pretrained(self.pretrained, trust_remote_code=False)
+        # float32 whatever the checkpoint's dtype: mixed precision, when used, is the Trainer's (bf16 autocast).
+        encoder = AutoModel.from_pretrained(self.pretrained, trust_remote_code=False).float()
         if hp.freeze_word_embeddings:
             encoder.get_input_embeddings().requires_grad_(False)
         self.network = StanceNetwork(encoder, hp.dropout,
