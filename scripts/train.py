@@ -13,7 +13,8 @@ from stance.training.run import run
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")
 def main(cfg: DictConfig) -> float:
     try:
-        return run(cfg)["cv/f_avg_macro"]
+        metrics = run(cfg)
+        return metrics.get("dev/f_avg_macro", metrics.get("cv/f_avg_macro"))  # what a sweeper optimises
     except PretrainedUnavailable as err:  # a setup problem with its own remedy: the message, no trace
         sys.exit(f"error: {err}")
 

@@ -29,13 +29,14 @@ def test_baseline_run_end_to_end(compose_train):
     assert parent["tags.n_passages"] == "48" and parent["tags.n_seed_passages"] == "12"
     assert len(parent["tags.label_digest"]) == 16 and parent["tags.git_dirty"] in ("true", "false")
     for name in ["cv/f_avg_macro", "cv/f_avg_macro_std", "seed_only/f_avg_macro", "train/seconds",
+                 "dev/f_avg_macro", "dev/f_avg_pooled", *[f"dev/f_avg/{t}" for t in TOPICS],
                  *[f"cv/f_avg/{t}" for t in TOPICS], *[f"cv/topic_f1/{t}" for t in TOPICS]]:
         assert f"metrics.{name}" in parent and not np.isnan(parent[f"metrics.{name}"]), name
 
     client = mlflow.MlflowClient()
     artifacts = {a.path for a in client.list_artifacts(parent.run_id)}
     assert {"config.yaml", "classification_report.json", "topic_f1.png", "out_of_fold_predictions.csv",
-            "confusion"} <= artifacts
+            "confusion", "dev_predictions.csv"} <= artifacts
     assert {a.path for a in client.list_artifacts(parent.run_id, "confusion")} == {f"confusion/{t}.png" for t in TOPICS}
     children = mlflow.search_runs(experiment_names=["stance"], filter_string=f"tags.mlflow.parentRunId = '{parent.run_id}'")
     assert len(children) == 3 and "metrics.fold/f_avg_macro" in children
@@ -49,6 +50,22 @@ def test_baseline_run_end_to_end(compose_train):
     assert predicted.loc[0, "sanctions"] == "reject"
     probabilities = predicted[[f"sanctions_p_{v}" for v in ("absent", "support", "reject")]].to_numpy()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_dev_only_evaluation_fits_once_and_scores_the_dev_set(compose_train, toy_label_files):
+    seeds = toy_label_files[0]
+    metrics = run(compose_train("model=tfidf_logreg", "trainer=none", "logger.log_model=false",
+                                f"data.dev_files=['{seeds}']", f"data.files=['{toy_label_files[1]}']"))
+    assert not any(name.startswith("cv/") for name in metrics)
+    assert 0.0 <= metrics["dev/f_avg_macro"] <= 1.0
+    assert latest_parent_run()["tags.n_dev_passages"] == "12"
+
+
+def test_a_dev_article_among_the_training_articles_is_refused_before_any_run(compose_train, toy_label_files):
+    overlapping = f"data.dev_files=['{toy_label_files[0]}']"
+    with pytest.raises(ValueError, match="must never be trained on"):
+        run(compose_train("model=tfidf_logreg", overlapping))
+    assert mlflow.search_runs(experiment_names=["stance"]).empty
 
 
 def test_register_adds_a_model_version(compose_train):

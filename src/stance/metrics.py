@@ -34,6 +34,9 @@ def stance_scores(gold: Labels, predicted: Labels) -> dict[str, float]:
         for name, value in topic_scores(gold[topic], predicted[topic]).items():
             flat[f"{name}/{topic}"] = value
     flat["f_avg_macro"] = float(np.mean([flat[f"f_avg/{topic}"] for topic in TOPICS]))
+    # SemEval-2016's own figure pools every (passage, topic) decision before scoring, so frequent topics weigh more.
+    pooled = topic_scores([v for topic in TOPICS for v in gold[topic]], [v for topic in TOPICS for v in predicted[topic]])
+    flat["f_avg_pooled"] = pooled["f_avg"]
     return flat
 
 

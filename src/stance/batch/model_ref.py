@@ -13,7 +13,7 @@ from stance.models.base import MANIFEST
 from stance.pyfunc import MODEL_ARTIFACT
 
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
-BEST_METRIC = "cv/f_avg_macro"
+BEST_METRIC = "dev/f_avg_macro"  # realistic text no model was trained on
 
 
 class ModelReferenceError(ValueError):
@@ -35,7 +35,7 @@ def stance_model_dir(folder: Path) -> Path:
 
 
 def best_run_uri(experiment_name: str, model_name: str | None = None) -> str:
-    """`runs:/<id>/model` of the finished run with the highest cv/f_avg_macro that logged a model."""
+    """`runs:/<id>/model` of the finished run with the highest dev/f_avg_macro that logged a model."""
     import mlflow
 
     experiment = mlflow.get_experiment_by_name(experiment_name)

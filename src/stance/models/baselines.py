@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import skops.io as sio
 from sklearn.base import ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
@@ -63,6 +62,8 @@ class SklearnStanceModel(StanceModel):
         return proba
 
     def _save(self, directory: Path) -> None:
+        import skops.io as sio  # only where models are saved or loaded: fitting and scoring need no skops
+
         sio.dump({"vectorizer": self.vectorizer, "classifier": self.classifier, "per_topic": self.per_topic},
                  directory / WEIGHTS_FILE)
 
@@ -70,6 +71,8 @@ class SklearnStanceModel(StanceModel):
     def load(cls, directory: Path, device: str = "auto") -> "SklearnStanceModel":
         """scikit-learn runs on the CPU whatever `device` says."""
         path = directory / WEIGHTS_FILE
+        import skops.io as sio
+
         untrusted = sio.get_untrusted_types(file=path)
         unexpected = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
         if unexpected:

@@ -1,41 +1,84 @@
-"""Average the probabilities of several models, each trained on the same passages."""
+"""Combine several model families: a weighted average of their probabilities, the weights fitted per topic.
+
+The families make different errors (TF-IDF follows wording, the fine-tuned encoder follows meaning), so their
+average beats either. How much each member counts for each topic is learned from out-of-fold probabilities:
+the members are trained on most of the training articles and scored on the rest, and the weights that give
+the best F_avg there are kept. The dev set is never used for this.
+"""
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from stance.models.base import StanceModel, load_model
+from stance.corpus.schema import TOPICS
+from stance.metrics import topic_scores
+from stance.models.base import StanceModel, UnsafeModelError, load_model
+from stance.training.data import grouped_holdout
 
+log = logging.getLogger(__name__)
 MEMBERS_FILE = "ensemble.json"
+Weights = dict[str, dict[str, float]]  # topic -> member -> weight (summing to 1)
 
 
 class Ensemble(StanceModel):
     family = "ensemble"
 
-    def __init__(self, members: Mapping[str, StanceModel], weights: Mapping[str, float] | None = None) -> None:
+    def __init__(self, members: Mapping[str, StanceModel], weights: Mapping | None = None, fit_weights: bool = True,
+                 holdout_fraction: float = 0.2, weight_step: float = 0.1, refit: Sequence[str] = ("sklearn",),
+                 seed: int = 0) -> None:
+        """`weights`: fixed weights (one per member, or per topic and member) used when `fit_weights` is off.
+        `refit`: the member families refitted on all passages after the weights are fitted; the others keep
+        the fit on the `1 - holdout_fraction` share, which spares a second fine-tuning of a transformer."""
         super().__init__()
         if not members:
             raise ValueError("an ensemble needs at least one member")
         self.members = dict(members)
-        self.weights = {name: float((weights or {}).get(name, 1.0)) for name in self.members}
+        self.weights = per_topic(weights, list(self.members))
+        self.fit_weights = fit_weights
+        self.holdout_fraction = holdout_fraction
+        self.weight_step = weight_step
+        self.refit = tuple(refit)
+        self.seed = seed
 
     @property
     def runtime_packages(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(name for member in self.members.values() for name in member.runtime_packages))
 
     def fit(self, texts: Sequence[str], labels: np.ndarray, groups: Sequence[str] | None = None) -> "Ensemble":
+        labels = np.asarray(labels)
+        groups = np.asarray(groups) if groups is not None else np.arange(len(texts)).astype(str)
+        kept = self._fit_weights_out_of_fold(texts, labels, groups) if self.fit_weights and len(self.members) > 1 else set()
         for name, member in self.members.items():
-            member.fit(texts, labels, groups)
-            self.history.extend({**record, "member": name} for record in member.history)
+            if name not in kept:
+                member.fit(texts, labels, groups)
+                self.history.extend({**record, "member": name} for record in member.history)
         return self
 
+    def _fit_weights_out_of_fold(self, texts: Sequence[str], labels: np.ndarray, groups: np.ndarray) -> set[str]:
+        """Fit the weights on a grouped hold-out of the training articles; returns the members kept as
+        fitted on the rest (those whose family is not refitted)."""
+        part, held = grouped_holdout(groups, self.holdout_fraction, self.seed)
+        held_proba, kept = {}, set()
+        for name, member in self.members.items():
+            trained = copy.deepcopy(member) if member.family in self.refit else member
+            trained.fit([texts[i] for i in part], labels[part], groups[part])
+            held_proba[name] = trained.predict_proba([texts[i] for i in held])
+            if trained is member:
+                kept.add(name)
+                self.history.extend({**record, "member": name} for record in member.history)
+        self.weights = fit_topic_weights(held_proba, labels[held], self.weight_step)
+        log.info("ensemble weights per topic (fitted on %d held-out passages): %s", len(held), self.weights)
+        return kept
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        total = sum(self.weights.values())
-        return sum(self.weights[name] * member.predict_proba(texts) for name, member in self.members.items()) / total
+        return combine({name: member.predict_proba(texts) for name, member in self.members.items()}, self.weights)
 
     def _save(self, directory: Path) -> None:
         for name, member in self.members.items():
@@ -45,4 +88,49 @@ class Ensemble(StanceModel):
     @classmethod
     def load(cls, directory: Path, device: str = "auto") -> "Ensemble":
         weights = json.loads((directory / MEMBERS_FILE).read_text())["weights"]
-        return cls({name: load_model(directory / name, device) for name in weights}, weights)
+        names = list(next(iter(weights.values())).keys()) if set(weights) <= set(TOPICS) else list(weights)
+        for name in names:  # a member is a plain subfolder: nothing outside the model folder, no recursion
+            if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name:
+                raise UnsafeModelError(f"{directory / MEMBERS_FILE}: member {name!r} is not a plain subfolder name")
+        return cls({name: load_model(directory / name, device) for name in names}, weights, fit_weights=False)
+
+
+def per_topic(weights: Mapping | None, names: list[str]) -> Weights:
+    """Normalised topic -> member -> weight from nothing (equal), one weight per member, or per topic."""
+    if weights and set(weights) <= set(TOPICS):
+        raw = {topic: dict(weights[topic]) for topic in TOPICS}
+    else:
+        flat = {name: float((weights or {}).get(name, 1.0)) for name in names}
+        raw = {topic: flat for topic in TOPICS}
+    return {topic: {name: float(raw[topic][name]) / sum(raw[topic].values()) for name in names} for topic in TOPICS}
+
+
+def combine(probas: Mapping[str, np.ndarray], weights: Weights) -> np.ndarray:
+    first = next(iter(probas.values()))
+    out = np.zeros_like(first)
+    for column, topic in enumerate(TOPICS):
+        for name, proba in probas.items():
+            out[:, column] += weights[topic][name] * proba[:, column]
+    return out
+
+
+def fit_topic_weights(probas: Mapping[str, np.ndarray], labels: np.ndarray, step: float) -> Weights:
+    """Per topic, the weights on a grid over the simplex that give the best F_avg on these passages;
+    ties go to the most even weights, so a topic the grid cannot tell apart stays an average."""
+    from stance.corpus.schema import VALUES
+
+    names = list(probas)
+    ticks = int(round(1 / step))
+    grid = [np.array(c) / ticks for c in itertools.product(range(ticks + 1), repeat=len(names)) if sum(c) == ticks]
+    weights: Weights = {}
+    for column, topic in enumerate(TOPICS):
+        gold = [VALUES[v] for v in labels[:, column]]
+        stacked = np.stack([probas[name][:, column] for name in names])  # (members, n, values)
+
+        def score(w: np.ndarray) -> tuple[float, float]:
+            predicted = np.tensordot(w, stacked, axes=1).argmax(-1)
+            return topic_scores(gold, [VALUES[v] for v in predicted])["f_avg"], -float(np.abs(w - 1 / len(w)).sum())
+
+        best = max(grid, key=score)
+        weights[topic] = {name: float(w) for name, w in zip(names, best)}
+    return weights

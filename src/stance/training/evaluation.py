@@ -34,7 +34,7 @@ def make_splits(trainer_cfg: DictConfig, corpus: Corpus, seed: int) -> list[tupl
         rest = np.flatnonzero(~real)
         train, valid = grouped_holdout(corpus.doc_ids[rest], trainer_cfg.holdout_fraction, seed)
         return [(rest[train], np.sort(np.concatenate([np.flatnonzero(real), rest[valid]])))]
-    raise ValueError(f"trainer.strategy must be 'kfold' or 'holdout', got {trainer_cfg.strategy!r}")
+    raise ValueError(f"trainer.strategy must be 'kfold', 'holdout' or 'none', got {trainer_cfg.strategy!r}")
 
 
 def out_of_fold_table(corpus: Corpus, proba: np.ndarray, fold_of: np.ndarray) -> pd.DataFrame:

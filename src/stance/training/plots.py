@@ -45,3 +45,18 @@ def topic_f1_figure(scores_by_split: Mapping[str, Mapping[str, float]]) -> Figur
     axes[0][0].legend(loc="upper left", fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def learning_curve_figure(points: list[dict[str, float]], model_name: str) -> Figure:
+    figure = Figure(figsize=(5.5, 3.8))
+    axes = figure.subplots()
+    sizes = [p["passages"] for p in points]
+    axes.plot(sizes, [p["dev_f_avg_macro"] for p in points], marker="o", label="macro F_avg")
+    axes.plot(sizes, [p["dev_f_avg_pooled"] for p in points], marker="s", linestyle="--", label="pooled F_avg")
+    axes.set_xlabel("training passages")
+    axes.set_ylabel("dev F_avg")
+    axes.set_title(f"Learning curve: {model_name} on the dev set")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    return figure

@@ -8,7 +8,9 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-SCORES = {"metrics.seed_only/f_avg_macro": "macro F_avg, real seed passages",
+SCORES = {"metrics.dev/f_avg_macro": "dev macro F_avg",
+          "metrics.dev/f_avg_pooled": "dev pooled F_avg",
+          "metrics.seed_only/f_avg_macro": "macro F_avg, real seed passages",
           "metrics.cv/f_avg_macro": "macro F_avg, all evaluated passages"}
 COSTS = {"metrics.train/seconds": "training time (s)", "metrics.train/peak_rss_mb": "peak memory (MB)"}
 TABLE_START, TABLE_END = "<!-- comparison:start -->", "<!-- comparison:end -->"
@@ -29,18 +31,22 @@ def comparison_runs(experiment_name: str) -> pd.DataFrame:
 
 
 def model_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± std over seeds per model and evaluation scheme, best real-text score first."""
+    """Mean ± std over seeds per model and evaluation scheme, best dev score first."""
     if runs.empty:
         return pd.DataFrame()
     rows = []
     for (model, evaluation), group in runs.groupby(["tags.model_name", "tags.evaluation"]):
         row = {"model": model, "evaluation": evaluation, "seeds": group["params.seed"].nunique()}
         for column, title in SCORES.items():
-            row[title] = f"{group[column].mean():.3f} ± {group[column].std(ddof=0):.3f}"
+            scores = group[column] if column in group else None
+            row[title] = "" if scores is None or scores.isna().all() else f"{scores.mean():.3f} ± {scores.std(ddof=0):.3f}"
         for column, title in COSTS.items():
             row[title] = f"{group[column].mean():.0f}"
         rows.append(row)
-    return pd.DataFrame(rows).sort_values(["evaluation", list(SCORES.values())[0]], ascending=[True, False])
+    first = next(iter(SCORES))
+    order = {model: group[first].mean() for model, group in runs.groupby("tags.model_name")} if first in runs else {}
+    table = pd.DataFrame(rows)
+    return table.sort_values("model", key=lambda models: models.map(order).fillna(-1), ascending=False, kind="stable")
 
 
 def replace_table(readme: Path, table_markdown: str) -> None:
