@@ -49,6 +49,20 @@ def test_int8_stays_close_to_torch(tiny_model_dir, tmp_path):
     assert np.abs(proba - torch_proba).max() < 0.05
 
 
+def test_an_ensemble_runs_its_transformer_member_on_onnx(tiny_model_dir, tfidf_dir, tmp_path):
+    from stance.models import load_model
+    from stance.models.ensemble import Ensemble
+
+    folder = tmp_path / "ensemble"
+    Ensemble({"tfidf": load_model(tfidf_dir), "minilm": load_model(tiny_model_dir)}, {"tfidf": 1, "minilm": 3},
+             fit_weights=False).save(folder)
+    torch_proba = load_predictor(folder, "torch").predict_proba(TEXTS)
+    on_onnx = load_predictor(folder, "onnx", cache_dir=tmp_path / "cache", threads=1)
+    assert type(on_onnx.members["minilm"]).__name__ == "OnnxStanceModel"
+    assert type(on_onnx.members["tfidf"]).__name__ == "SklearnStanceModel"
+    np.testing.assert_allclose(on_onnx.predict_proba(TEXTS), torch_proba, atol=1e-5)
+
+
 def test_onnx_refuses_non_transformers_and_quantize_needs_onnx(tiny_model_dir, tfidf_dir, tmp_path):
     with pytest.raises(ValueError, match="runtime=onnx needs a transformer model"):
         load_predictor(tfidf_dir, "onnx", cache_dir=tmp_path)

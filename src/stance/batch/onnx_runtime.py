@@ -18,6 +18,7 @@ import numpy as np
 from scipy.special import softmax
 
 from stance.files import atomic_write
+from stance.models.ensemble import Ensemble
 from stance.models.transformer import (WEIGHTS_FILE, TransformerHyperparameters, TransformerStanceModel,
                                        length_sorted_batches, saved_settings)
 from stance.corpus.schema import TOPICS, VALUES
@@ -112,17 +113,22 @@ class OnnxStanceModel:
 
     @classmethod
     def from_saved(cls, model_dir: Path, cache_dir: Path, quantize: bool = False, threads: int = 1,
-                   device: str = "auto") -> "OnnxStanceModel":
-        """A saved TransformerStanceModel on ONNX Runtime; its torch weights load only when no export is cached."""
+                   device: str = "auto") -> "OnnxStanceModel | Ensemble":
+        """A saved TransformerStanceModel on ONNX Runtime (an ensemble: its transformer members); torch weights
+        load only when no export is cached."""
         from transformers import AutoTokenizer
 
         from stance.models import load_model
         from stance.models.base import saved_class
 
         model_class = saved_class(model_dir)
+        if issubclass(model_class, Ensemble):  # its transformer members on ONNX Runtime, the others as they are
+            return Ensemble.load(model_dir, device, load_member=lambda folder: (
+                cls.from_saved(folder, cache_dir, quantize, threads, device)
+                if issubclass(saved_class(folder), TransformerStanceModel) else load_model(folder, device)))
         if not issubclass(model_class, TransformerStanceModel):
-            raise ValueError(f"runtime=onnx needs a transformer model; {model_dir} holds a {model_class.family} "
-                             "model (use runtime=torch)")
+            raise ValueError(f"runtime=onnx needs a transformer model or an ensemble with one; {model_dir} holds a "
+                             f"{model_class.family} model (use runtime=torch)")
         hp = TransformerHyperparameters(**saved_settings(model_dir)[1])
         fp32 = cached_path(model_dir, cache_dir, hp.max_length, quantized=False)
         int8 = cached_path(model_dir, cache_dir, hp.max_length, quantized=True)

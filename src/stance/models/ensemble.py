@@ -12,7 +12,7 @@ import copy
 import itertools
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -86,13 +86,17 @@ class Ensemble(StanceModel):
         (directory / MEMBERS_FILE).write_text(json.dumps({"weights": self.weights}, indent=2))
 
     @classmethod
-    def load(cls, directory: Path, device: str = "auto") -> "Ensemble":
+    def load(cls, directory: Path, device: str = "auto",
+             load_member: Callable[[Path], StanceModel] | None = None) -> "Ensemble":
+        """The saved ensemble; `load_member` (default: `load_model` on `device`) lets a runtime swap in its own
+        predictors, e.g. ONNX Runtime for the transformer members."""
         weights = json.loads((directory / MEMBERS_FILE).read_text())["weights"]
         names = list(next(iter(weights.values())).keys()) if set(weights) <= set(TOPICS) else list(weights)
         for name in names:  # a member is a plain subfolder: nothing outside the model folder, no recursion
             if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name:
                 raise UnsafeModelError(f"{directory / MEMBERS_FILE}: member {name!r} is not a plain subfolder name")
-        return cls({name: load_model(directory / name, device) for name in names}, weights, fit_weights=False)
+        load_member = load_member or (lambda folder: load_model(folder, device))
+        return cls({name: load_member(directory / name) for name in names}, weights, fit_weights=False)
 
 
 def per_topic(weights: Mapping | None, names: list[str]) -> Weights:
