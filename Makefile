@@ -20,11 +20,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 train: install
-	$(VENV)/bin/stance validate labels/*.jsonl
+	$(VENV)/bin/stance validate labels/*.jsonl labels/dev/dev.jsonl
 	$(PY) scripts/train.py
 
 validate: install
-	$(VENV)/bin/stance validate labels/*.jsonl
+	$(VENV)/bin/stance validate labels/*.jsonl labels/dev/dev.jsonl
 
 test: install
 	$(PY) -m pytest -m "not slow"

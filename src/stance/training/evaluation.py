@@ -12,6 +12,7 @@ from sklearn.metrics import classification_report
 
 from stance.corpus.schema import TOPICS, VALUES
 from stance.models import StanceModel
+from stance.models.columns import probability_column
 from stance.metrics import index_scores, index_to_values, topic_confusion
 from stance.training import plots, tracking
 from stance.training.data import Corpus, grouped_folds, grouped_holdout
@@ -49,6 +50,8 @@ def out_of_fold_table(corpus: Corpus, proba: np.ndarray, fold_of: np.ndarray) ->
         table[f"{topic}_gold"] = [VALUES[v] for v in gold[:, column]]
         table[f"{topic}_pred"] = [VALUES[v] for v in predicted[:, column]]
         table[f"{topic}_confidence"] = proba[evaluated, column].max(-1).round(4)
+        for index, value in enumerate(VALUES):  # all of them, so runs can be averaged or compared afterwards
+            table[probability_column(topic, value)] = proba[evaluated, column, index].round(6)
     table["text"] = corpus.subset_texts(evaluated)
     return table.sort_values(["errors", "fold"], ascending=[False, True], kind="stable")
 

@@ -80,6 +80,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
         if dev is not None:  # the figure models are chosen by: realistic text no model was trained on
             dev_proba = final_model.predict_proba(dev.texts)
             splits["dev"] = index_scores(dev.labels, dev_proba.argmax(-1))
+            for name, member in getattr(final_model, "members", {}).items():  # what each family adds
+                member_scores = index_scores(dev.labels, member.predict_proba(dev.texts).argmax(-1))
+                splits[f"dev_member/{name}"] = {key: member_scores[key] for key in ("f_avg_macro", "f_avg_pooled")}
             tracking.log_text(out_of_fold_table(dev, dev_proba, np.zeros(len(dev.texts), dtype=int))
                               .to_csv(index=False), "dev_predictions.csv")
         metrics = {f"{split}/{key}": value for split, scores in splits.items() for key, value in scores.items()}
