@@ -59,3 +59,28 @@ def test_truncated_skops_file_is_one_clear_error(tmp_path, tfidf_dir):
     (folder / "stance_model.json").write_bytes((tfidf_dir / "stance_model.json").read_bytes())
     with pytest.raises(UnsafeModelError, match="sklearn_model.skops: not a readable skops file"):
         load_model(folder)
+
+
+@pytest.mark.parametrize("member", [".", "..", "../model", "/etc", "a/b", "", "..\\\\x"])
+def test_ensemble_members_are_plain_subfolder_names(tmp_path, tfidf_dir, member):
+    folder = tmp_path / "ensemble"
+    folder.mkdir()
+    (folder / "stance_model.json").write_text(json.dumps({"class": "stance.models.ensemble.Ensemble"}))
+    (folder / "ensemble.json").write_text(json.dumps({"weights": {member: 1.0}}))
+    with pytest.raises(UnsafeModelError, match=r"ensemble\.json: member .* is not a plain subfolder name"):
+        load_model(folder)
+
+
+def test_ensemble_member_linking_outside_is_refused_and_a_plain_one_loads(tmp_path, tfidf_dir):
+    folder = tmp_path / "ensemble"
+    folder.mkdir()
+    (folder / "stance_model.json").write_text(json.dumps({"class": "stance.models.ensemble.Ensemble"}))
+    (folder / "ensemble.json").write_text(json.dumps({"weights": {"inside": 1.0, "outside": 1.0}}))
+    (folder / "inside").mkdir()
+    for item in tfidf_dir.iterdir():
+        (folder / "inside" / item.name).write_bytes(item.read_bytes())
+    (folder / "outside").symlink_to(tfidf_dir)
+    with pytest.raises(UnsafeModelError, match="member 'outside' links outside the model folder"):
+        load_model(folder)
+    (folder / "ensemble.json").write_text(json.dumps({"weights": {"inside": 1.0}}))
+    assert load_model(folder).predict(["Hungary blocked the sanctions package."]).shape == (1, 4)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stance.models.base import StanceModel, load_model
+from stance.models.base import StanceModel, UnsafeModelError, load_model
 
 MEMBERS_FILE = "ensemble.json"
 
@@ -44,5 +44,22 @@ class Ensemble(StanceModel):
 
     @classmethod
     def load(cls, directory: Path, device: str = "auto") -> "Ensemble":
-        weights = json.loads((directory / MEMBERS_FILE).read_text())["weights"]
+        path = directory / MEMBERS_FILE
+        try:
+            weights = json.loads(path.read_text(encoding="utf-8"))["weights"]
+            weights = {name: float(weight) for name, weight in weights.items()}
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise UnsafeModelError(f"{path}: not a readable ensemble file ({type(err).__name__}: {err})") from None
+        for name in weights:
+            # "." would load this folder again forever; "../x", "/x" or a symlink, a model from outside it.
+            if not is_plain_name(name):
+                raise UnsafeModelError(f"{path}: member {name!r} is not a plain subfolder name")
+            if not (directory / name).resolve().is_relative_to(directory.resolve()):
+                raise UnsafeModelError(f"{path}: member {name!r} links outside the model folder")
         return cls({name: load_model(directory / name, device) for name in weights}, weights)
+
+
+def is_plain_name(name: str) -> bool:
+    """A single path component that stays inside its folder on every OS."""
+    return (bool(name) and name not in {".", ".."} and not any(c in name for c in "/\\:\0")
+            and Path(name).name == name)
