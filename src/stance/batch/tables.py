@@ -48,6 +48,11 @@ class OutputPaths:
     errors: Path
     plot: Path
 
+    @property
+    def lock(self) -> Path:
+        """Held while a run writes these outputs: two runs on one output would destroy each other's parts."""
+        return self.passages.with_name(f".{self.passages.name}.lock")
+
     @classmethod
     def beside(cls, passages: str | Path, articles: str | Path | None = None,
                errors: str | Path | None = None) -> "OutputPaths":
