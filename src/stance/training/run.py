@@ -47,6 +47,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     """Cross-validate, fit the final model on all data, log it; returns the logged summary metrics."""
     started = time.perf_counter()
     corpus = Corpus.from_files(cfg.data.files, cfg.data.get("max_passages"))
+    corpus.check_trainable(cfg.trainer)
     model_name = hydra_tags().get("model_name") or cfg.model._target_.rsplit(".", 1)[-1]
     tags = {
         "model_name": model_name,
