@@ -18,14 +18,18 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 
+from stance.errors import UserError
+
 log = logging.getLogger(__name__)
 
 
-class JsonlError(ValueError):
+class JsonlError(UserError):
     """A JSON Lines file that cannot be read; the message is `file:line: what is wrong`."""
 
+    hint = "`stance validate <file>` lists every problem of a label file"
 
-class LockedError(RuntimeError):
+
+class LockedError(UserError):
     """Another live process holds the lock; the message names it and what to do."""
 
 

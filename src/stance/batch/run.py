@@ -19,6 +19,7 @@ from stance.batch.engine import ArticleFilter, load_predictor
 from stance.batch.parts import PartStore
 from stance.batch.tables import OutputError, OutputPaths, table_format
 from stance.corpus.readers import InputError, discover
+from stance.errors import ConfigError
 from stance.files import check_writable
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def run(cfg: DictConfig) -> PredictResult:
     from stance.files import exclusive_lock, folder_digest, write_jsonl
 
     if cfg.engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {cfg.engine!r}")
+        raise ConfigError(f"engine must be one of {ENGINES}, got {cfg.engine!r}")
     paths = OutputPaths.beside(cfg.output, cfg.get("articles"), cfg.get("errors"))
     inputs = [cfg.input] if isinstance(cfg.input, str) else list(cfg.input)
     files, errors = discover(inputs)

@@ -11,13 +11,16 @@ from omegaconf import DictConfig
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from stance.corpus.schema import ABSENT, TOPICS, VALUES
+from stance.errors import UserError
 from stance.files import read_jsonl
 
 SHOWN_PROBLEMS = 10
 
 
-class LabelError(ValueError):
+class LabelError(UserError):
     """Label files that training cannot use; raised before any MLflow run exists."""
+
+    hint = "data.files= names the label files; `stance validate` checks them"
 
 
 @dataclass
