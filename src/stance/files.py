@@ -77,12 +77,16 @@ def looks_binary(data: bytes) -> bool:
 def iter_jsonl(handle: BinaryIO) -> Iterator[tuple[int, object | None, str | None]]:
     """(line number, parsed value or None, problem or None) for every non-blank line.
 
-    Lines are split on `\\n` only: U+2028 and U+0085 inside a JSON string are text, not line breaks.
+    Lines are split on `\\n` only: U+2028 and U+0085 inside a JSON string are text, not line breaks. NUL bytes
+    in the first line mean a binary file (read no further); in a later line, that line alone is bad.
     """
     for line_no, raw in enumerate(handle, start=1):
         if looks_binary(raw):
-            yield line_no, None, "looks like a binary file (contains NUL bytes), not JSON Lines"
-            return
+            if line_no == 1:
+                yield line_no, None, "looks like a binary file (contains NUL bytes), not JSON Lines"
+                return
+            yield line_no, None, "contains NUL bytes"
+            continue
         try:
             line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
         except UnicodeDecodeError:

@@ -268,7 +268,7 @@ def _csv_rows(name: str, reader) -> Iterator[InputArticle | InputError]:
         yield missing
         return
     columns = {column: header.index(column) for column in TABLE_COLUMNS if column in header}
-    row = 0
+    row = bad = 0
     while True:
         where = f"line {reader.line_num + 1}"
         try:
@@ -276,20 +276,22 @@ def _csv_rows(name: str, reader) -> Iterator[InputArticle | InputError]:
         except StopIteration:
             break
         except csv.Error as err:
+            bad += 1
             yield InputError(name, f"malformed CSV row ({err})", where)
             continue
         if not fields:  # a blank line
             continue
+        bad += 1  # until it proves good
         if _not_text(*fields):
             yield InputError(name, "not valid UTF-8; re-save it as UTF-8", where)
             continue
         if len(fields) > len(header):
             yield InputError(name, f"malformed CSV row: {len(fields)} fields, the header has {len(header)}", where)
             continue
-        row += 1
+        row, bad = row + 1, bad - 1
         fields += [""] * (len(header) - len(fields))
         yield _row_article(name, f"row {row}", {column: fields[i] for column, i in columns.items()})
-    if row == 0:
+    if row == 0 and bad == 0:
         yield InputError(name, "empty: a header and no rows")
 
 
