@@ -180,3 +180,27 @@ def test_plot_of_dates_across_centuries_is_fast_and_keeps_the_busy_months(tmp_pa
     wide = pd.DataFrame([[1] * len(columns)] * 600, index=pd.date_range("1950-01-01", periods=600, freq="MS")
                         .strftime("%Y-%m-%d"), columns=columns)
     assert len(monthly(wide)[0]) == MAX_MONTHS
+
+
+def test_every_bad_input_at_once_beside_10000_good_articles(compose_predict, tfidf_dir, mixed_folder, tmp_path):
+    """The issue's acceptance run: each good article classified exactly once, each bad input one error entry."""
+    folder = mixed_folder  # five seeds, a page, three tables, a binary and an empty file
+    good = [{"id": f"g{i}", "text": f"Hungary blocked sanctions package {i}."} for i in range(10_000)]
+    lines = [json.dumps(row) for row in good]
+    lines[10:10] = ['{"id": "s1", "text": "lone \\ud800"}', '{"id": "n1", "text": ' + "[" * 50_000 + "]" * 50_000 + "}",
+                    '{"id": "x", "text": ', b"\xff\xfe not utf-8".decode("latin-1")]
+    (folder / "many.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "rows.csv").write_bytes(b"id,text\nc9,Poland offered jets.\nc10,caf\xe9\nc11,a,b,c\nc12,More troops.\n")
+    (folder / "loop").symlink_to(folder)
+    (folder / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    result = run(compose_predict(f"model={tfidf_dir}", f"input={folder}", f"output={tmp_path}/out/p.parquet"))
+    articles = read(result.paths.articles)
+    expected = {f"g{i}" for i in range(10_000)} | {"c9", "c12"} | {"000_60cefe23ae687ba9", "page", "t1", "t2", "c1",
+                                                                   "p1"}
+    assert articles["doc_id"].is_unique and expected <= set(articles["doc_id"])
+    assert len(articles) == len(expected) + 4  # the other four seeds
+    errors = _errors(result)
+    assert {key for key in errors if key.startswith(("many", "rows"))} == {
+        "many.jsonl:line 11", "many.jsonl:line 12", "many.jsonl:line 13", "many.jsonl:line 14",
+        "rows.csv:line 3", "rows.csv:line 4"}
+    assert {"loop:None", "gone.txt:None", "broken.txt:None", "empty.txt:None"} <= set(errors)

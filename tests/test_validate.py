@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -85,7 +86,7 @@ def test_empty_file_deep_nesting_invisible_text_and_bad_field_types_are_problems
     path = write_jsonl("bad.jsonl", [
         deep, {**GOOD, "id": "x1:1", "text": "\u200b \u200b"}, {**GOOD, "id": 7, "doc_id": 7},
         {**GOOD, "id": "x1:2", "source": None}, {**GOOD, "id": "x1:3", "source": "\u2028"}, nested_label,
-        {**GOOD, "id": "x1:4", "text": "Line\u2028separated\u0085text is one line."}])
+        json.dumps({**GOOD, "id": "x1:4", "text": "Line\u2028separated\u0085text is one line."}, ensure_ascii=False)])
     assert [str(p) for p in validate_files([empty, path])] == [
         f"{empty}:0: empty file: no records",
         f"{path}:1: invalid JSON (nested too deeply)",

@@ -95,6 +95,8 @@ def check_outputs(paths: OutputPaths, inputs: list[str], files: list[Path], plot
     """Refuse outputs that would overwrite an input or be read back as inputs by the next run, and prove every
     output folder writable, all before the model loads."""
     outputs = [paths.passages, paths.articles, paths.errors, *([paths.plot] if plot else [])]
+    if len({output.resolve() for output in outputs}) < len(outputs):
+        raise OutputError(f"{paths.passages}: the passages, articles, errors and plot outputs must be different files")
     input_files = {path.resolve() for path in files}
     folders = [path.resolve() for path in map(Path, inputs) if path.is_dir()]
     for output in outputs:
