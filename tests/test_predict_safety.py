@@ -204,3 +204,29 @@ def test_every_bad_input_at_once_beside_10000_good_articles(compose_predict, tfi
         "many.jsonl:line 11", "many.jsonl:line 12", "many.jsonl:line 13", "many.jsonl:line 14",
         "rows.csv:line 3", "rows.csv:line 4"}
     assert {"loop:None", "gone.txt:None", "broken.txt:None", "empty.txt:None"} <= set(errors)
+
+
+def test_an_unexpected_failure_is_one_error_and_the_other_rows_are_read(tmp_path, monkeypatch):
+    from stance.corpus import readers
+
+    original = readers.segment_text
+
+    def fragile(text, doc_id):
+        if "boom" in text:
+            raise IndexError("a segmenter bug")
+        return original(text, doc_id)
+
+    monkeypatch.setattr(readers, "segment_text", fragile)
+    table = tmp_path / "t.jsonl"
+    table.write_text("".join(json.dumps({"id": f"r{i}", "text": text}) + "\n"
+                             for i, text in enumerate(["Fine.", "boom", "Also fine."])))
+    single = tmp_path / "boom.txt"
+    single.write_text("boom")
+    articles, errors = [], []
+    for path in (table, single):
+        for item in read_articles(path):
+            (errors if isinstance(item, InputError) else articles).append(item)
+    assert [a.doc_id for a in articles] == ["r0", "r2"]
+    assert [(os.path.basename(e.path), e.where, e.reason) for e in errors] == [
+        ("t.jsonl", "line 2", "cannot segment (IndexError: a segmenter bug)"),
+        ("boom.txt", None, "cannot read (IndexError: a segmenter bug); the rest of this file is skipped")]

@@ -42,5 +42,4 @@ def reported(debug: bool = False) -> Iterator[None]:
         print(f"error: {message}", file=sys.stderr)
         if hint:
             print(f"hint: {hint}", file=sys.stderr)
-        print("(HYDRA_FULL_ERROR=1, or stance --debug, shows the traceback)", file=sys.stderr)
         raise SystemExit(1) from None

@@ -195,7 +195,10 @@ def _row_article(name: str, where: str, row: dict) -> InputArticle | InputError:
     if not isinstance(text, str):
         return InputError(name, f"'text' must be a string, got {type(text).__name__}", where)
     date, source = row.get("date"), row.get("source")
-    return _article(str(doc_id), name, text, str(date) if date else None, str(source) if source else None, where)
+    try:
+        return _article(str(doc_id), name, text, str(date) if date else None, str(source) if source else None, where)
+    except Exception as err:  # noqa: BLE001 - one odd row must not end the rest of its table
+        return InputError(name, f"cannot segment ({type(err).__name__}: {err})", where)
 
 
 def _missing_columns(name: str, columns: Iterable[str], where: str | None) -> InputError | None:
