@@ -28,6 +28,7 @@ bad_jsonl_row = st.one_of(
     json_values.filter(lambda v: not isinstance(v, dict)).map(json.dumps),
     st.builds(lambda text: json.dumps({"id": "x", "text": text}), st.integers() | st.none() | st.lists(st.integers())),
     st.just('{"id": "s", "text": "lone \\ud800 surrogate"}'),
+    st.just('{"id": ' + "9" * 5000 + ', "text": "an id longer than str() allows"}'),
     st.just('{"id": "n", "text": ' + "[" * 5000 + "]" * 5000 + "}"),
     st.binary(max_size=20).map(lambda raw: b"\xff" + raw.replace(b"\n", b"")),  # not UTF-8
     st.text(max_size=20).map(lambda text: "{" + text.replace("\n", " ")),  # not JSON

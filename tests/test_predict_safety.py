@@ -228,5 +228,19 @@ def test_an_unexpected_failure_is_one_error_and_the_other_rows_are_read(tmp_path
             (errors if isinstance(item, InputError) else articles).append(item)
     assert [a.doc_id for a in articles] == ["r0", "r2"]
     assert [(os.path.basename(e.path), e.where, e.reason) for e in errors] == [
-        ("t.jsonl", "line 2", "cannot segment (IndexError: a segmenter bug)"),
+        ("t.jsonl", "line 2", "cannot read this row (IndexError: a segmenter bug)"),
         ("boom.txt", None, "cannot read (IndexError: a segmenter bug); the rest of this file is skipped")]
+
+
+def test_a_file_name_that_is_not_utf8_is_an_error_and_the_run_finishes(compose_predict, tfidf_dir, tmp_path):
+    folder = tmp_path / "in"
+    (folder / os.fsdecode(b"sub\xe9")).mkdir(parents=True)
+    (folder / os.fsdecode(b"sub\xe9") / "a.txt").write_text("Hungary blocked the sanctions package.")
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text("Poland offered jets.")
+    (folder / "ok.txt").write_text("Poland offered jets.")
+    result = run(compose_predict(f"model={tfidf_dir}", f"input={folder}", f"output={tmp_path}/out/p.jsonl"))
+    assert read(result.paths.articles)["doc_id"].tolist() == ["ok"]
+    assert {os.path.relpath(e["path"], str(folder)): e["reason"]
+            for e in map(json.loads, result.paths.errors.read_text().splitlines())} == {
+        "caf\\xe9.txt": "file name is not valid UTF-8; rename the file",
+        "sub\\xe9/a.txt": "file name is not valid UTF-8; rename the file"}

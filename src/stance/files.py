@@ -100,6 +100,8 @@ def iter_jsonl(handle: BinaryIO) -> Iterator[tuple[int, object | None, str | Non
             yield line_no, None, f"invalid JSON ({err.msg} at column {err.colno})"
         except RecursionError:
             yield line_no, None, "invalid JSON (nested too deeply)"
+        except ValueError as err:  # valid JSON Python will not hold, e.g. an integer of 5,000 digits
+            yield line_no, None, f"unreadable JSON ({err})"
 
 
 def read_jsonl(path: str | Path) -> list[dict]:

@@ -34,10 +34,17 @@ class InputError:
     where: str | None = None  # "line 3" or "row 2"
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.where}: {self.reason}" if self.where else f"{self.path}: {self.reason}"
+        path = printable(self.path)
+        return f"{path}:{self.where}: {self.reason}" if self.where else f"{path}: {self.reason}"
 
     def record(self) -> dict:
-        return {"path": self.path, "where": self.where, "reason": self.reason}
+        return {"path": printable(self.path), "where": self.where, "reason": printable(self.reason)}
+
+
+def printable(name: str) -> str:
+    """A file name whose bytes are not UTF-8 (held as surrogates by Python) with those bytes as `\\xe9` escapes,
+    so that it can be written to any output."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,9 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[InputError]]
             errors.append(InputError(str(path), "no such file or directory"))
             continue
         for candidate in candidates:
-            if candidate.suffix.lower() in KINDS:
+            if _not_text(str(candidate)):  # its name could be written to no output
+                errors.append(InputError(str(candidate), "file name is not valid UTF-8; rename the file"))
+            elif candidate.suffix.lower() in KINDS:
                 found.append(candidate)
             else:
                 errors.append(InputError(str(candidate), f"unsupported file type {candidate.suffix or '(none)'!r}; "
@@ -187,18 +196,23 @@ def _binary(source: Source) -> Iterator[IO[bytes]]:
 
 
 def _row_article(name: str, where: str, row: dict) -> InputArticle | InputError:
+    """One table row as an article, or that row's error: whatever goes wrong, the rest of the table is read."""
+    try:
+        return _checked_row_article(name, where, row)
+    except Exception as err:  # noqa: BLE001 - e.g. an integer id too long for str(), a segmenter surprise
+        return InputError(name, f"cannot read this row ({type(err).__name__}: {err})", where)
+
+
+def _checked_row_article(name: str, where: str, row: dict) -> InputArticle | InputError:
     doc_id, text = row.get("id"), row.get("text")
+    if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int, type(None))):
+        return InputError(name, f"'id' must be a string or an integer, got {type(doc_id).__name__}", where)
     if doc_id is None or str(doc_id).strip() == "":
         return InputError(name, "missing 'id'", where)
-    if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
-        return InputError(name, f"'id' must be a string or an integer, got {type(doc_id).__name__}", where)
     if not isinstance(text, str):
         return InputError(name, f"'text' must be a string, got {type(text).__name__}", where)
     date, source = row.get("date"), row.get("source")
-    try:
-        return _article(str(doc_id), name, text, str(date) if date else None, str(source) if source else None, where)
-    except Exception as err:  # noqa: BLE001 - one odd row must not end the rest of its table
-        return InputError(name, f"cannot segment ({type(err).__name__}: {err})", where)
+    return _article(str(doc_id), name, text, str(date) if date else None, str(source) if source else None, where)
 
 
 def _missing_columns(name: str, columns: Iterable[str], where: str | None) -> InputError | None:
