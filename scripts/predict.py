@@ -5,11 +5,14 @@ from omegaconf import DictConfig
 
 from stance.batch.run import main as predict
 from stance.config import register_resolvers
+from stance.errors import reported
 
 
 @hydra.main(version_base="1.3", config_path="../configs/predict", config_name="predict")
 def main(cfg: DictConfig) -> None:
-    raise SystemExit(predict(cfg))  # 2 when any input failed
+    with reported():  # a user mistake: one line and a hint (HYDRA_FULL_ERROR=1 for the traceback)
+        code = predict(cfg)
+    raise SystemExit(code)  # 2 when any input failed
 
 
 if __name__ == "__main__":

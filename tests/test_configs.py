@@ -69,7 +69,7 @@ def test_every_experiment_composes_with_its_model_and_seed_sweep(compose_train, 
     from hydra import compose, initialize_config_dir
 
     cfg = compose_train(f"experiment={experiment}")
-    assert cfg.model._target_.rsplit(".", 1)[-1] in experiment
+    assert cfg.model._target_.rsplit(".", 1)[-1].lower() in experiment
     with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
         sweep = compose("train", overrides=[f"experiment={experiment}"], return_hydra_config=True)
     assert sweep.hydra.sweeper.params.seed == "0,1,2"

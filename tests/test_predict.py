@@ -112,9 +112,9 @@ def test_article_stance_rule():
 
 def test_duplicate_doc_ids_are_reported_once_classified_once(compose_predict, tfidf_dir, tmp_path):
     for sub in ("a", "b"):
-        (tmp_path / sub).mkdir()
-        (tmp_path / sub / "same.txt").write_text("Hungary blocked the sanctions package.")
-    result = run(compose_predict(f"model={tfidf_dir}", f"input={tmp_path}", f"output={tmp_path}/out/p.jsonl"))
+        (tmp_path / "in" / sub).mkdir(parents=True)
+        (tmp_path / "in" / sub / "same.txt").write_text("Hungary blocked the sanctions package.")
+    result = run(compose_predict(f"model={tfidf_dir}", f"input={tmp_path}/in", f"output={tmp_path}/out/p.jsonl"))
     assert read(result.paths.articles)["doc_id"].tolist() == ["same"]
     assert [e.reason.split(" ")[0] for e in result.errors] == ["duplicate"]
 

@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,24 @@ def test_cli_exit_status_and_file_untouched(write_jsonl):
     assert path.read_bytes() == before
     good = subprocess.run([sys.executable, "-m", "stance.cli", "validate", str(REPO / "labels" / "seeds.jsonl")], capture_output=True)
     assert good.returncode == 0
+
+
+def test_empty_file_deep_nesting_invisible_text_and_bad_field_types_are_problems(write_jsonl, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    deep = '{"id": "x1:9", "doc_id": "x1", "text": ' + "[" * 100_000 + "]" * 100_000 + ', "labels": {}, "source": "t"}'
+    nested_label = {**GOOD, "id": "x1:8", "labels": {"sanctions": [[[[["support"]]]]]}}
+    path = write_jsonl("bad.jsonl", [
+        deep, {**GOOD, "id": "x1:1", "text": "\u200b \u200b"}, {**GOOD, "id": 7, "doc_id": 7},
+        {**GOOD, "id": "x1:2", "source": None}, {**GOOD, "id": "x1:3", "source": "\u2028"}, nested_label,
+        json.dumps({**GOOD, "id": "x1:4", "text": "Line\u2028separated\u0085text is one line."}, ensure_ascii=False)])
+    assert [str(p) for p in validate_files([empty, path])] == [
+        f"{empty}:0: empty file: no records",
+        f"{path}:1: invalid JSON (nested too deeply)",
+        f"{path}:2: empty text",
+        f"{path}:3: id must be a non-empty string, got 7",
+        f"{path}:3: doc_id must be a non-empty string, got 7",
+        f"{path}:4: source must be a non-empty string, got None",
+        f"{path}:5: source must be a non-empty string, got '\\u2028'",
+        f"{path}:6: unknown stance [[[[['support']]]]] for sanctions (expected one of support, reject)",
+    ]

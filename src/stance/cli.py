@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import typer
 
+from stance.errors import reported
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+
+@app.callback()
+def options(debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error.")) -> None:
+    """Read by `main` before typer runs; declared here for --help."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `stance` command: a user mistake is one `error:` line and a hint; `--debug` keeps the traceback."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    with reported(debug):
+        app([a for a in args if a != "--debug"], prog_name="stance")
+
+
+def hydra_quoted(value: object) -> str:
+    """A value as a quoted Hydra override string, so a path with a quote, comma or bracket stays one value."""
+    # Hydra: backslashes are escaped only before a quote or the end; `\${` keeps OmegaConf from interpolating.
+    text = re.sub(r"(\\+)(?='|$)", lambda run: run.group(1) * 2, str(value))
+    return "'" + text.replace("'", "\\'").replace("${", "\\${") + "'"
 
 
 @app.command()
@@ -112,9 +136,9 @@ def predict(
 
     given = {"model": model, "runtime": runtime, "quantize": quantize, "engine": engine, "device": device,
              "resume": resume, "plot": plot}
-    listed = ",".join(f"'{path}'" for path in inputs)
-    chosen = [f"input=[{listed}]", f"output='{output}'"]
-    chosen += [f"{key}='{value}'" if isinstance(value, str) else f"{key}={value}"
+    listed = ",".join(hydra_quoted(path) for path in inputs)
+    chosen = [f"input=[{listed}]", f"output={hydra_quoted(output)}"]
+    chosen += [f"{key}={hydra_quoted(value)}" if isinstance(value, str) else f"{key}={value}"
                for key, value in given.items() if value is not None]
     register_resolvers()
     with initialize_config_dir(config_dir=config_dir("predict"), version_base="1.3"):
@@ -123,4 +147,4 @@ def predict(
 
 
 if __name__ == "__main__":
-    app()
+    main()

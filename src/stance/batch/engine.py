@@ -19,6 +19,7 @@ import pandas as pd
 from stance.batch.articles import article_frame
 from stance.batch.tables import passage_frame
 from stance.corpus.readers import InputArticle, InputError
+from stance.errors import ConfigError
 
 RUNTIMES = ("torch", "onnx")
 Chunk = tuple[pd.DataFrame, pd.DataFrame]  # (passages, articles)
@@ -39,13 +40,13 @@ def load_predictor(model_dir: Path, runtime: str = "torch", quantize: bool = Fal
     from stance.models import load_model
 
     if runtime not in RUNTIMES:
-        raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+        raise ConfigError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
     if runtime == "onnx":
         from stance.batch.onnx_runtime import OnnxStanceModel
 
         return OnnxStanceModel.from_saved(model_dir, cache_dir or model_dir, quantize, cpu_threads(threads), device)
     if quantize:
-        raise ValueError("quantize=true needs runtime=onnx")
+        raise ConfigError("quantize=true needs runtime=onnx")
     model = load_model(model_dir, device=device)
     if "torch" in sys.modules:  # only models that loaded torch use it; sklearn ones never pay its import
         import torch

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from stance.config import environment
+from stance.errors import UserError
 from stance.models.base import MANIFEST
 from stance.pyfunc import MODEL_ARTIFACT
 
@@ -16,8 +17,11 @@ RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 BEST_METRIC = "dev/f_avg_macro"  # realistic text no model was trained on
 
 
-class ModelReferenceError(ValueError):
+class ModelReferenceError(UserError):
     """A model reference that names no usable model; the message says which and why."""
+
+    hint = ("model= takes best, best:<model_name>, a run id, runs:/<id>/model, models:/stance-classifier/<version> "
+            "or models:/stance-classifier@<alias>, or a model folder")
 
 
 def stance_model_dir(folder: Path) -> Path:

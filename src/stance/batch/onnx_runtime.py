@@ -22,6 +22,7 @@ from stance.models.ensemble import Ensemble
 from stance.models.transformer import (WEIGHTS_FILE, TransformerHyperparameters, TransformerStanceModel,
                                        length_sorted_batches, saved_settings)
 from stance.corpus.schema import TOPICS, VALUES
+from stance.errors import ConfigError
 
 log = logging.getLogger(__name__)
 INPUTS = ("input_ids", "attention_mask")
@@ -103,7 +104,7 @@ class OnnxStanceModel:
         # CUDA only where asked for (or auto) and where the installed onnxruntime build has it (onnxruntime-gpu).
         gpu = device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers()
         if device == "cuda" and not gpu:
-            raise ValueError("device=cuda with runtime=onnx needs onnxruntime-gpu (no CUDAExecutionProvider here)")
+            raise ConfigError("device=cuda with runtime=onnx needs onnxruntime-gpu (no CUDAExecutionProvider here)")
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if gpu else ["CPUExecutionProvider"]
         self.session = ort.InferenceSession(str(onnx_path), options, providers=providers)
         self.tokenizer = tokenizer
@@ -127,7 +128,7 @@ class OnnxStanceModel:
                 cls.from_saved(folder, cache_dir, quantize, threads, device)
                 if issubclass(saved_class(folder), TransformerStanceModel) else load_model(folder, device)))
         if not issubclass(model_class, TransformerStanceModel):
-            raise ValueError(f"runtime=onnx needs a transformer model or an ensemble with one; {model_dir} holds a "
+            raise ConfigError(f"runtime=onnx needs a transformer model or an ensemble with one; {model_dir} holds a "
                              f"{model_class.family} model (use runtime=torch)")
         hp = TransformerHyperparameters(**saved_settings(model_dir)[1])
         fp32 = cached_path(model_dir, cache_dir, hp.max_length, quantized=False)

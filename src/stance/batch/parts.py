@@ -11,6 +11,7 @@ its parts already hold.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 
@@ -21,6 +22,7 @@ from stance.batch.tables import ARTICLE_SCHEMA, PASSAGE_SCHEMA, OutputError, Out
 from stance.files import atomic_write
 
 MANIFEST = "run.json"
+log = logging.getLogger(__name__)
 
 
 class PartStore:
@@ -30,6 +32,9 @@ class PartStore:
         self.paths = paths
         self.folder = paths.passages.with_name(f".{paths.passages.name}.parts")
         if self.folder.exists() and not resume:
+            if committed := len(list(self.folder.glob("articles-*.parquet"))):
+                log.warning("%s: discarding %d committed chunk(s) of an interrupted run, as resume=true was not "
+                            "given", paths.passages, committed)
             shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         manifest = self.folder / MANIFEST

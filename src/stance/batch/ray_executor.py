@@ -21,6 +21,7 @@ from omegaconf import DictConfig
 
 from stance.corpus.readers import InputError, read_bytes_articles
 from stance.config import environment
+from stance.errors import ConfigError
 from stance.batch.articles import ARTICLE_META, article_frame
 from stance.batch.engine import ArticleFilter, Chunk, in_chunks, load_predictor
 from stance.batch.tables import passage_frame
@@ -83,7 +84,7 @@ def _ray_session(ray_cfg: DictConfig) -> Iterator[None]:
             ray.shutdown()
         return
     if ray_cfg.actors * ray_cfg.cpus_per_actor >= ray_cfg.num_cpus:  # else reading never gets a CPU: a hang
-        raise ValueError(f"ray.actors x ray.cpus_per_actor ({ray_cfg.actors} x {ray_cfg.cpus_per_actor}) must stay "
+        raise ConfigError(f"ray.actors x ray.cpus_per_actor ({ray_cfg.actors} x {ray_cfg.cpus_per_actor}) must stay "
                          f"below ray.num_cpus ({ray_cfg.num_cpus}), leaving a CPU to read the input")
     # A short folder of our own (Ray's socket paths must stay under ~100 characters), removed afterwards.
     with tempfile.TemporaryDirectory(prefix="stance-ray-", dir="/tmp", ignore_cleanup_errors=True) as scratch:

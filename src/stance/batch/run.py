@@ -17,8 +17,10 @@ from omegaconf import DictConfig
 from stance.batch import summary
 from stance.batch.engine import ArticleFilter, load_predictor
 from stance.batch.parts import PartStore
-from stance.batch.tables import OutputPaths, table_format
+from stance.batch.tables import OutputError, OutputPaths, table_format
 from stance.corpus.readers import InputError, discover
+from stance.errors import ConfigError
+from stance.files import check_writable
 
 log = logging.getLogger(__name__)
 ENGINES = ("local", "ray")
@@ -43,18 +45,20 @@ def run(cfg: DictConfig) -> PredictResult:
     from tqdm import tqdm
 
     from stance.batch.model_ref import local_model
-    from stance.files import folder_digest, write_jsonl
+    from stance.files import exclusive_lock, folder_digest, write_jsonl
 
     if cfg.engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {cfg.engine!r}")
+        raise ConfigError(f"engine must be one of {ENGINES}, got {cfg.engine!r}")
     paths = OutputPaths.beside(cfg.output, cfg.get("articles"), cfg.get("errors"))
     inputs = [cfg.input] if isinstance(cfg.input, str) else list(cfg.input)
-    with local_model(str(cfg.model), cfg.experiment_name, cfg.tracking_uri) as model_dir:
+    files, errors = discover(inputs)
+    check_outputs(paths, inputs, files, cfg.plot)
+    with exclusive_lock(paths.lock, str(paths.passages)), \
+            local_model(str(cfg.model), cfg.experiment_name, cfg.tracking_uri) as model_dir:
         # The model's content, not its name: `best` may name another model by the time a run resumes.
         settings = {"model_digest": folder_digest(model_dir), "runtime": cfg.runtime, "quantize": bool(cfg.quantize)}
         store = PartStore(paths, settings, resume=cfg.resume)
         keep = ArticleFilter(store.done())
-        files, errors = discover(inputs)
         for error in errors:
             log.warning("%s", error)
         if cfg.engine == "ray":
@@ -76,15 +80,38 @@ def run(cfg: DictConfig) -> PredictResult:
                 store.commit(*item)
                 bar.update(len(item[0]))
                 bar.set_postfix(articles=len(keep.seen), errors=len(errors), refresh=False)
-    totals = summary.Totals.from_frames(store.frames("articles"))
-    store.finish()
-    write_jsonl(paths.errors, (error.record() for error in errors))
-    if cfg.plot:
-        summary.save_plot(totals, paths.plot)
+        totals = summary.Totals.from_frames(store.frames("articles"))
+        write_jsonl(paths.errors, (error.record() for error in errors))  # before the parts go: nothing is lost
+        store.finish()
+        if cfg.plot:
+            summary.save_plot(totals, paths.plot)
     result = PredictResult(paths, totals.articles, totals.passages, len(keep.done), errors, totals.table())
     log.info("%d articles, %d passages, %d input errors -> %s", result.articles, result.passages, len(errors),
              paths.passages)
     return result
+
+
+def check_outputs(paths: OutputPaths, inputs: list[str], files: list[Path], plot: bool) -> None:
+    """Refuse outputs that would overwrite an input or be read back as inputs by the next run, and prove every
+    output folder writable, all before the model loads."""
+    outputs = [paths.passages, paths.articles, paths.errors, *([paths.plot] if plot else [])]
+    if len({output.resolve() for output in outputs}) < len(outputs):
+        raise OutputError(f"{paths.passages}: the passages, articles, errors and plot outputs must be different files")
+    input_files = {path.resolve() for path in files}
+    folders = [path.resolve() for path in map(Path, inputs) if path.is_dir()]
+    for output in outputs:
+        resolved = output.resolve()
+        if resolved in input_files:
+            raise OutputError(f"{output}: is also an input; writing it would destroy that input. "
+                              "Choose another output name")
+        if inside := next((folder for folder in folders if resolved.is_relative_to(folder)), None):
+            raise OutputError(f"{output}: lies inside the input folder {inside}, so the next run would read it "
+                              "back as input. Write the outputs to another folder")
+    for folder in dict.fromkeys(output.parent for output in outputs):
+        try:
+            check_writable(folder)
+        except OSError as err:
+            raise OutputError(str(err)) from None
 
 
 def report(result: PredictResult) -> str:

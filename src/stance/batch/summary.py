@@ -13,6 +13,7 @@ from stance.batch.articles import MIXED
 from stance.corpus.schema import STANCES, TOPICS
 
 BAR_WIDTH = 0.4  # a support and a reject bar side by side per tick
+MAX_MONTHS = 36  # the widest date axis that stays readable; a stray date from 1900 must not set the axis
 
 
 @dataclass
@@ -53,6 +54,29 @@ class Totals:
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("topic")
 
 
+def monthly(by_date: pd.DataFrame, max_months: int = MAX_MONTHS) -> tuple[pd.DataFrame | None, int]:
+    """Counts per month over the run of at most `max_months` consecutive months that holds the most passages,
+    and how many counted passages fall outside it (None when no date parses)."""
+    stamps = pd.to_datetime(pd.Series(by_date.index, index=by_date.index), errors="coerce", format="mixed")
+    dated = by_date[stamps.notna().to_numpy()]
+    if not len(dated):
+        return None, 0
+    months = dated.groupby(stamps.dropna().dt.to_period("M").to_numpy()).sum()
+    ordinal = [period.ordinal for period in months.index]
+    weight = months.sum(axis=1).to_numpy()
+    best, best_start, start, window = -1, 0, 0, 0
+    for end in range(len(ordinal)):  # sliding window over the sorted months that have data
+        window += weight[end]
+        while ordinal[end] - ordinal[start] >= max_months:
+            window -= weight[start]
+            start += 1
+        if window > best:
+            best, best_start, best_end = window, start, end
+    kept = months.iloc[best_start:best_end + 1]
+    kept = kept.reindex(pd.period_range(kept.index[0], kept.index[-1], freq="M"), fill_value=0)
+    return kept, int(weight.sum() - kept.to_numpy().sum())
+
+
 def save_plot(totals: Totals, path: Path) -> None:
     """Support and reject passages per topic: one bar pair per topic, or per month and topic when dates are known."""
     from matplotlib.figure import Figure
@@ -60,14 +84,7 @@ def save_plot(totals: Totals, path: Path) -> None:
 
     from stance.files import atomic_write
 
-    dates = None
-    if totals.by_date is not None:
-        by_date = totals.by_date.copy()
-        by_date.index = pd.to_datetime(by_date.index, errors="coerce")
-        by_date = by_date[by_date.index.notna()]
-        if len(by_date):
-            dates = by_date.groupby(by_date.index.to_period("M")).sum()
-            dates = dates.reindex(pd.period_range(dates.index.min(), dates.index.max(), freq="M"), fill_value=0)
+    dates, hidden = monthly(totals.by_date) if totals.by_date is not None else (None, 0)
     if dates is None:
         figure = Figure(figsize=(7, 3.8))
         axes = figure.subplots()
@@ -91,8 +108,9 @@ def save_plot(totals: Totals, path: Path) -> None:
             axes.set_ylabel("passages")
             axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         grid[0][0].legend()
+        outside = f"; {hidden} dated passages outside these months" if hidden else ""
         figure.suptitle(f"Stance per month ({totals.passages} passages in {totals.articles} articles; undated "
-                        "articles not shown)")
+                        f"articles not shown{outside})")
     figure.tight_layout()
     with atomic_write(path, "wb") as handle:
         figure.savefig(handle, format="png", dpi=110)

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from stance.batch.articles import ARTICLE_META, COUNT_COLUMNS
 from stance.corpus.schema import TOPICS, VALUES
+from stance.errors import UserError
 from stance.files import atomic_write
 from stance.models.columns import probability_column, proba_to_frame
 
@@ -29,8 +30,10 @@ ARTICLE_SCHEMA = pa.schema(
     + [(topic, pa.string()) for topic in TOPICS] + [(name, pa.int64()) for name in COUNT_COLUMNS])
 
 
-class OutputError(ValueError):
+class OutputError(UserError):
     """An output path or a resume request that cannot work; raised before any classification."""
+
+    hint = "output= names a .jsonl, .csv or .parquet file outside the input folders"
 
 
 def table_format(path: str | Path) -> str:
@@ -47,6 +50,11 @@ class OutputPaths:
     articles: Path
     errors: Path
     plot: Path
+
+    @property
+    def lock(self) -> Path:
+        """Held while a run writes these outputs: two runs on one output would destroy each other's parts."""
+        return self.passages.with_name(f".{self.passages.name}.lock")
 
     @classmethod
     def beside(cls, passages: str | Path, articles: str | Path | None = None,

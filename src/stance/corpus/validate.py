@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,10 +33,23 @@ def _article(path: Path) -> Article | None:
     return segment_file(path) if path.exists() else None
 
 
+def _blank(text: str) -> bool:
+    """No visible character: whitespace, and format characters like the zero-width space, do not count."""
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp") for ch in text)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
 def _record_problems(record: object, article_dirs: dict[str, Path]) -> Iterator[str]:
     if not isinstance(record, dict):
         yield "a record must be a JSON object"
         return
+    for field in ("id", "doc_id", "source"):
+        if field in record and (not isinstance(record[field], str) or _blank(record[field])):
+            yield f"{field} must be a non-empty string, got {_short(record[field])}"
     missing = [f for f in SCHEMA.required_fields if f not in record]
     if missing:
         yield f"missing field(s): {', '.join(missing)}"
@@ -43,7 +57,7 @@ def _record_problems(record: object, article_dirs: dict[str, Path]) -> Iterator[
     if unknown:
         yield f"unknown field(s): {', '.join(unknown)}"
     text = record.get("text")
-    if "text" in record and (not isinstance(text, str) or not text.strip()):
+    if "text" in record and (not isinstance(text, str) or _blank(text)):
         yield "empty text"
     labels = record.get("labels")
     if "labels" in record:
@@ -52,9 +66,9 @@ def _record_problems(record: object, article_dirs: dict[str, Path]) -> Iterator[
         else:
             for topic, stance in labels.items():
                 if topic not in TOPICS:
-                    yield f"unknown topic {topic!r} (expected one of {', '.join(TOPICS)})"
-                elif stance not in STANCES:
-                    yield f"unknown stance {stance!r} for {topic} (expected one of {', '.join(STANCES)})"
+                    yield f"unknown topic {_short(topic)} (expected one of {', '.join(TOPICS)})"
+                elif not isinstance(stance, str) or stance not in STANCES:
+                    yield f"unknown stance {_short(stance)} for {topic} (expected one of {', '.join(STANCES)})"
     record_id, doc_id = record.get("id"), record.get("doc_id")
     if isinstance(record_id, str) and isinstance(doc_id, str):
         prefix, _, index = record_id.rpartition(":")
@@ -99,12 +113,17 @@ def validate_files(paths: Sequence[str | Path], article_dirs: dict[str, Path] | 
             continue
         with handle:
             lines = list(iter_jsonl(handle))
+        if not lines:
+            problems.append(Problem(str(path), 0, "empty file: no records"))
         for line_no, record, problem in lines:
             where = f"{path}:{line_no}"
             if problem:
                 problems.append(Problem(str(path), line_no, problem))
                 continue
-            problems.extend(Problem(str(path), line_no, m) for m in _record_problems(record, folders))
+            try:
+                problems.extend(Problem(str(path), line_no, m) for m in _record_problems(record, folders))
+            except RecursionError:  # parsed, but too deep to inspect
+                problems.append(Problem(str(path), line_no, "a record nested too deeply to check"))
             record_id = record.get("id") if isinstance(record, dict) else None
             if isinstance(record_id, str):
                 if record_id in first_seen:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from stance.errors import UserError
+
 MANIFEST = "stance_model.json"
 
 
@@ -56,8 +58,10 @@ class StanceModel(ABC):
         """The saved model; `device` (auto, cpu, cuda) places models that run on torch."""
 
 
-class UnsafeModelError(ValueError):
+class UnsafeModelError(UserError):
     """A saved model folder that asks for something the loader refuses to do; the message names file and reason."""
+
+    hint = "load only models you trust (README: What is safe to load)"
 
 
 # Every class a manifest may name. A manifest is data from a folder that may be hostile, so it selects one of
@@ -75,7 +79,7 @@ def saved_class(directory: str | Path) -> type[StanceModel]:
     directory = Path(directory)
     manifest_path = directory / MANIFEST
     if not manifest_path.exists():
-        raise FileNotFoundError(f"{directory}: not a saved stance model (no {MANIFEST})")
+        raise UnsafeModelError(f"{directory}: not a saved stance model (no {MANIFEST})")
     try:
         name = json.loads(manifest_path.read_text(encoding="utf-8"))["class"]
     except (ValueError, KeyError, TypeError) as err:

@@ -90,13 +90,27 @@ class Ensemble(StanceModel):
              load_member: Callable[[Path], StanceModel] | None = None) -> "Ensemble":
         """The saved ensemble; `load_member` (default: `load_model` on `device`) lets a runtime swap in its own
         predictors, e.g. ONNX Runtime for the transformer members."""
-        weights = json.loads((directory / MEMBERS_FILE).read_text())["weights"]
-        names = list(next(iter(weights.values())).keys()) if set(weights) <= set(TOPICS) else list(weights)
-        for name in names:  # a member is a plain subfolder: nothing outside the model folder, no recursion
-            if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name:
-                raise UnsafeModelError(f"{directory / MEMBERS_FILE}: member {name!r} is not a plain subfolder name")
+        path = directory / MEMBERS_FILE
+        try:
+            weights = json.loads(path.read_text(encoding="utf-8"))["weights"]
+            names = list(next(iter(weights.values())).keys()) if set(weights) <= set(TOPICS) else list(weights)
+            weights = per_topic(weights, names)
+        except (ValueError, KeyError, TypeError, AttributeError, StopIteration, ZeroDivisionError) as err:
+            raise UnsafeModelError(f"{path}: not a readable ensemble file ({type(err).__name__}: {err})") from None
+        for name in names:
+            # "." would load this folder again forever; "../x", "/x" or a symlink, a model from outside it.
+            if not is_plain_name(name):
+                raise UnsafeModelError(f"{path}: member {name!r} is not a plain subfolder name")
+            if not (directory / name).resolve().is_relative_to(directory.resolve()):
+                raise UnsafeModelError(f"{path}: member {name!r} links outside the model folder")
         load_member = load_member or (lambda folder: load_model(folder, device))
         return cls({name: load_member(directory / name) for name in names}, weights, fit_weights=False)
+
+
+def is_plain_name(name: object) -> bool:
+    """A single path component that stays inside its folder on every OS."""
+    return (isinstance(name, str) and bool(name) and name not in {".", ".."}
+            and not any(c in name for c in "/\\:\0") and Path(name).name == name)
 
 
 def per_topic(weights: Mapping | None, names: list[str]) -> Weights:

@@ -21,6 +21,7 @@ from stance.training.data import grouped_holdout
 from stance.metrics import index_scores
 from stance.models.base import StanceModel
 from stance.corpus.schema import TOPICS, VALUES
+from stance.errors import ConfigError, UserError
 
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 DISTILBERT_HUB_ID = "distilbert-base-uncased"
@@ -38,11 +39,11 @@ def resolve_device(device: str) -> str:
     import torch
 
     if device not in DEVICES:
-        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+        raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device=cuda, but torch sees no CUDA GPU (torch " + torch.__version__ + "); use device=cpu")
+        raise ConfigError("device=cuda, but torch sees no CUDA GPU (torch " + torch.__version__ + "); use device=cpu")
     return device
 
 
@@ -50,7 +51,7 @@ def predict_batch_size(cpu_batch: int, device: str) -> int:
     return max(cpu_batch, GPU_PREDICT_BATCH) if device == "cuda" else cpu_batch
 
 
-class PretrainedUnavailable(ValueError):
+class PretrainedUnavailable(UserError):
     """No local copy of the pretrained weights and no way to download them."""
 
 

@@ -7,10 +7,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from omegaconf import DictConfig
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from stance.corpus.schema import ABSENT, TOPICS, VALUES
+from stance.errors import UserError
 from stance.files import read_jsonl
+
+SHOWN_PROBLEMS = 10
+
+
+class LabelError(UserError):
+    """Label files that training cannot use; raised before any MLflow run exists."""
+
+    hint = "data.files= names the label files; `stance validate` checks them"
 
 
 @dataclass
@@ -23,6 +33,16 @@ class Corpus:
 
     @classmethod
     def from_files(cls, paths: Sequence[str | Path], max_passages: int | None = None) -> "Corpus":
+        """The passages of valid label files; anything `stance validate` would reject raises `LabelError`."""
+        from stance.corpus.validate import validate_files
+
+        # The validator's own record checks; whether texts still match their articles is `stance validate`'s
+        # job (make train runs it), so label files outside a project train too.
+        if problems := validate_files(paths, article_dirs={}):
+            shown = "\n".join(f"  {problem}" for problem in problems[:SHOWN_PROBLEMS])
+            more = f"\n  ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
+            raise LabelError(f"{len(problems)} problem(s) in the label files (fix them; `stance validate` lists "
+                             f"them all):\n{shown}{more}")
         records = [record for path in paths for record in read_jsonl(path)][:max_passages]
         labels = [[VALUES.index(r["labels"].get(topic, ABSENT)) for topic in TOPICS] for r in records]
         return cls(
@@ -32,6 +52,18 @@ class Corpus:
             sources=np.array([r["source"] for r in records]),
             labels=np.array(labels, dtype=int).reshape(len(records), len(TOPICS)),
         )
+
+    def check_trainable(self, trainer: DictConfig) -> None:
+        """Refuse a corpus that can only give a meaningless score or a crash deep inside a run."""
+        if not self.labels.any():
+            raise LabelError(f"none of the {len(self.texts)} passages has a label (every topic absent): "
+                             "there is nothing to learn")
+        articles = len(set(self.doc_ids))
+        needed = trainer.n_splits if trainer.strategy == "kfold" else 2
+        if articles < needed:
+            hint = "lower trainer.n_splits or " if trainer.strategy == "kfold" else ""
+            raise LabelError(f"{articles} article(s) are too few for {trainer.strategy} evaluation, which needs at "
+                             f"least {needed}; {hint}add labeled articles")
 
     def subset_texts(self, index: np.ndarray) -> list[str]:
         return [self.texts[i] for i in index]

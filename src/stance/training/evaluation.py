@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 from sklearn.metrics import classification_report
 
 from stance.corpus.schema import TOPICS, VALUES
+from stance.errors import ConfigError
 from stance.models import StanceModel
 from stance.models.columns import probability_column
 from stance.metrics import index_scores, index_to_values, topic_confusion
@@ -35,7 +36,7 @@ def make_splits(trainer_cfg: DictConfig, corpus: Corpus, seed: int) -> list[tupl
         rest = np.flatnonzero(~real)
         train, valid = grouped_holdout(corpus.doc_ids[rest], trainer_cfg.holdout_fraction, seed)
         return [(rest[train], np.sort(np.concatenate([np.flatnonzero(real), rest[valid]])))]
-    raise ValueError(f"trainer.strategy must be 'kfold', 'holdout' or 'none', got {trainer_cfg.strategy!r}")
+    raise ConfigError(f"trainer.strategy must be 'kfold', 'holdout' or 'none', got {trainer_cfg.strategy!r}")
 
 
 def out_of_fold_table(corpus: Corpus, proba: np.ndarray, fold_of: np.ndarray) -> pd.DataFrame:

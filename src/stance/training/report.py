@@ -8,6 +8,8 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
+from stance.errors import UserError
+
 SCORES = {"metrics.dev/f_avg_macro": "dev macro F_avg",
           "metrics.dev/f_avg_pooled": "dev pooled F_avg",
           "metrics.seed_only/f_avg_macro": "macro F_avg, real seed passages",
@@ -53,7 +55,7 @@ def replace_table(readme: Path, table_markdown: str) -> None:
     """Rewrite the generated table between the markers of `readme`, leaving the prose around it alone."""
     text = readme.read_text()
     if TABLE_START not in text or TABLE_END not in text:
-        raise ValueError(f"{readme}: no {TABLE_START} ... {TABLE_END} section to fill")
+        raise UserError(f"{readme}: no {TABLE_START} ... {TABLE_END} section to fill")
     block = f"{TABLE_START}\n{table_markdown.strip()}\n{TABLE_END}"
     readme.write_text(re.sub(f"{re.escape(TABLE_START)}.*?{re.escape(TABLE_END)}", lambda _: block, text,
                              flags=re.DOTALL))

@@ -12,6 +12,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from stance.errors import ConfigError
 from stance.files import digest
 from stance.models import StanceModel
 from stance.training import tracking
@@ -51,9 +52,10 @@ def run(cfg: DictConfig) -> dict[str, float]:
     set, log it; returns the logged summary metrics."""
     started = time.perf_counter()
     corpus = Corpus.from_files(cfg.data.files, cfg.data.get("max_passages"))
+    corpus.check_trainable(cfg.trainer)
     dev = Corpus.from_files(cfg.data.dev_files) if cfg.data.get("dev_files") else None
     if dev is not None and (shared := set(dev.doc_ids) & set(corpus.doc_ids)):
-        raise ValueError(f"data.dev_files shares {len(shared)} article(s) with data.files (e.g. {sorted(shared)[0]}); "
+        raise ConfigError(f"data.dev_files shares {len(shared)} article(s) with data.files (e.g. {sorted(shared)[0]}); "
                          "the dev set must never be trained on")
     model_name = hydra_tags().get("model_name") or cfg.model._target_.rsplit(".", 1)[-1]
     tags = {

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
+import threading
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -70,11 +72,29 @@ def package_versions() -> dict[str, str]:
 def tracked_run(cfg: DictConfig, tags: dict[str, str], run_name: str) -> Iterator[mlflow.ActiveRun]:
     """One training run: params, config.yaml and tags logged up front; FAILED if anything raises."""
     configure(cfg.logger)
-    with mlflow.start_run(run_name=run_name) as run:
+    with mlflow.start_run(run_name=run_name) as run, sigterm_raises():
         mlflow.set_tags({**git_state(), **package_versions(), **tags})
         mlflow.log_params(flatten(cfg))
         mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
         yield run  # mlflow marks the run FAILED when the body raises
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """SIGTERM (what `kill` and schedulers send) raises SystemExit for the block, so the run is closed as FAILED
+    as on Ctrl-C rather than left RUNNING forever; the previous handler is restored after."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def log_history(history: Sequence[dict]) -> None:
