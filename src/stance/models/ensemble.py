@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stance.corpus.schema import TOPICS
+from stance.corpus.schema import TOPICS, VALUES
 from stance.metrics import topic_scores
 from stance.models.base import StanceModel, UnsafeModelError, load_model
 from stance.training.data import grouped_holdout
@@ -77,8 +77,12 @@ class Ensemble(StanceModel):
         log.info("ensemble weights per topic (fitted on %d held-out passages): %s", len(held), self.weights)
         return kept
 
+    def member_probas(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each member's probabilities: what `predict_proba` combines, for callers that also score the members."""
+        return {name: member.predict_proba(texts) for name, member in self.members.items()}
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return combine({name: member.predict_proba(texts) for name, member in self.members.items()}, self.weights)
+        return combine(self.member_probas(texts), self.weights)
 
     def _save(self, directory: Path) -> None:
         for name, member in self.members.items():
@@ -135,8 +139,6 @@ def combine(probas: Mapping[str, np.ndarray], weights: Weights) -> np.ndarray:
 def fit_topic_weights(probas: Mapping[str, np.ndarray], labels: np.ndarray, step: float) -> Weights:
     """Per topic, the weights on a grid over the simplex that give the best F_avg on these passages;
     ties go to the most even weights, so a topic the grid cannot tell apart stays an average."""
-    from stance.corpus.schema import VALUES
-
     names = list(probas)
     ticks = int(round(1 / step))
     grid = [np.array(c) / ticks for c in itertools.product(range(ticks + 1), repeat=len(names)) if sum(c) == ticks]

@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 from stance.errors import ConfigError
 from stance.files import digest
 from stance.models import StanceModel
+from stance.models.ensemble import Ensemble, combine
 from stance.training import tracking
 from stance.training.data import Corpus
 from stance.metrics import index_scores
@@ -80,11 +81,15 @@ def run(cfg: DictConfig) -> dict[str, float]:
             final_model.fit(corpus.texts, corpus.labels, corpus.doc_ids.tolist())
             tracking.log_history(final_model.history)
         if dev is not None:  # the figure models are chosen by: realistic text no model was trained on
-            dev_proba = final_model.predict_proba(dev.texts)
+            if isinstance(final_model, Ensemble):  # each member scored too, from the one prediction per member
+                members = final_model.member_probas(dev.texts)
+                dev_proba = combine(members, final_model.weights)
+                for name, proba in members.items():
+                    member_scores = index_scores(dev.labels, proba.argmax(-1))
+                    splits[f"dev_member/{name}"] = {key: member_scores[key] for key in ("f_avg_macro", "f_avg_pooled")}
+            else:
+                dev_proba = final_model.predict_proba(dev.texts)
             splits["dev"] = index_scores(dev.labels, dev_proba.argmax(-1))
-            for name, member in getattr(final_model, "members", {}).items():  # what each family adds
-                member_scores = index_scores(dev.labels, member.predict_proba(dev.texts).argmax(-1))
-                splits[f"dev_member/{name}"] = {key: member_scores[key] for key in ("f_avg_macro", "f_avg_pooled")}
             tracking.log_text(out_of_fold_table(dev, dev_proba, np.zeros(len(dev.texts), dtype=int))
                               .to_csv(index=False), "dev_predictions.csv")
         metrics = {f"{split}/{key}": value for split, scores in splits.items() for key, value in scores.items()}
