@@ -125,8 +125,10 @@ def balanced_class_weights(labels: np.ndarray, max_weight: float | None) -> torc
 class TransformerHyperparameters:
     """Everything a fit needs besides the pretrained weights; saved with the model as JSON."""
 
-    # Tuned on the grouped hold-out (experiments/README.md): 6 epochs at 1e-4 beat 3 at 5e-5 by 0.10 macro F_avg.
-    epochs: int = 6
+    # Tuned on the grouped hold-out (experiments/README.md): 6 epochs at 1e-4 beat 3 at 5e-5 by 0.10 macro F_avg;
+    # 8 epochs, keeping the epoch with the best validation F_avg (loss stops at epoch 3-4): dev 0.752 -> 0.797
+    # for a fit on 80% of the training articles (seed 0).
+    epochs: int = 8
     batch_size: int = 16
     max_length: int = 128
     lr_body: float = 1e-4
@@ -139,8 +141,8 @@ class TransformerHyperparameters:
     freeze_word_embeddings: bool = True
     max_class_weight: float | None = 10.0
     validation_fraction: float = 0.15
-    early_stopping_patience: int = 2
-    select_by: Literal["loss", "f_avg_macro"] = "loss"
+    early_stopping_patience: int = 3
+    select_by: Literal["loss", "f_avg_macro"] = "f_avg_macro"
     predict_batch_size: int = 64
     seed: int = 0
 
