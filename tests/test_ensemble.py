@@ -63,6 +63,48 @@ def test_fit_refits_only_the_listed_families_and_the_rest_keep_their_share_fit(t
     assert all(abs(sum(w.values()) - 1) < 1e-9 for w in ensemble.weights.values())
 
 
+class HoldsOut(Constant):
+    """A member that, like a transformer choosing its epoch, holds out the last article of those it is given."""
+
+    family = "holds_out"
+
+    def fit(self, texts, labels, groups=None):
+        self.fitted_on = len(texts)
+        return super().fit(texts, labels, groups)
+
+    def validation_split(self, groups):
+        groups = np.asarray(groups)
+        held = groups == sorted(set(groups))[-1]
+        return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+class Refitted(Constant):
+    """A refitted-family member that notes, in a list shared by its deep copies, the articles of each fit."""
+
+    family = "sklearn"
+
+    def __init__(self, proba, fitted_articles: list) -> None:
+        super().__init__(proba)
+        self.fitted_articles = fitted_articles
+
+    def __deepcopy__(self, memo):
+        return Refitted(self.proba, self.fitted_articles)
+
+    def fit(self, texts, labels, groups=None):
+        self.fitted_articles.append(set(groups))
+        return super().fit(texts, labels, groups)
+
+
+def test_a_member_with_its_own_hold_out_is_fitted_once_on_everything_and_sets_the_weight_split(toy_corpus):
+    texts, labels, groups = toy_corpus
+    own, fitted_articles = HoldsOut([0.6, 0.3, 0.1]), []
+    members = {"fast": Refitted([0.2, 0.5, 0.3], fitted_articles), "own": own}
+    Ensemble(members, refit=("sklearn",), holdout_fraction=0.5, seed=0).fit(texts, labels, groups)
+    assert own.fits == 1 and own.fitted_on == len(texts)
+    held = sorted(set(groups))[-1]
+    assert fitted_articles == [set(groups) - {held}, set(groups)]  # scored on the member's hold-out, then refitted
+
+
 def test_saved_ensemble_reloads_with_its_per_topic_weights(tmp_path, toy_corpus):
     texts, labels, groups = toy_corpus
     ensemble = Ensemble({"a": tfidf_logreg(C=1.0), "b": tfidf_logreg(C=8.0)}).fit(texts, labels, groups)

@@ -42,6 +42,11 @@ class StanceModel(ABC):
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.predict_proba(texts).argmax(axis=-1)
 
+    def validation_split(self, groups: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The (trained, held-out) passage indices `fit` would use for these doc_ids, for a model that holds out
+        articles of its own (e.g. to choose an epoch); None for one that trains on everything it is given."""
+        return None
+
     def save(self, directory: str | Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)

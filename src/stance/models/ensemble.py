@@ -34,8 +34,9 @@ class Ensemble(StanceModel):
                  holdout_fraction: float = 0.2, weight_step: float = 0.1, refit: Sequence[str] = ("sklearn",),
                  seed: int = 0) -> None:
         """`weights`: fixed weights (one per member, or per topic and member) used when `fit_weights` is off.
+        `holdout_fraction`: the articles held out for the weights, unless a kept member holds out its own.
         `refit`: the member families refitted on all passages after the weights are fitted; the others keep
-        the fit on the `1 - holdout_fraction` share, which spares a second fine-tuning of a transformer."""
+        the fit that was scored on the hold-out, which spares a second fine-tuning of a transformer."""
         super().__init__()
         if not members:
             raise ValueError("an ensemble needs at least one member")
@@ -62,13 +63,22 @@ class Ensemble(StanceModel):
         return self
 
     def _fit_weights_out_of_fold(self, texts: Sequence[str], labels: np.ndarray, groups: np.ndarray) -> set[str]:
-        """Fit the weights on a grouped hold-out of the training articles; returns the members kept as
-        fitted on the rest (those whose family is not refitted)."""
-        part, held = grouped_holdout(groups, self.holdout_fraction, self.seed)
+        """Fit the weights on a grouped hold-out of the training articles; returns the members kept as fitted.
+
+        A kept member that holds out articles of its own (a transformer choosing its epoch) sets the hold-out:
+        it is fitted once on everything and scored on the articles it held out, so it trains on more passages
+        (with the defaults 85% instead of 80% of 85%). Its held-out scores are a little optimistic (its epoch was chosen there), which
+        can only tilt the weights towards it. The other members follow its split; refitted families are then
+        fitted again on everything."""
+        part, held = self._weight_split(groups)
         held_proba, kept = {}, set()
         for name, member in self.members.items():
             trained = copy.deepcopy(member) if member.family in self.refit else member
-            trained.fit([texts[i] for i in part], labels[part], groups[part])
+            own = member.validation_split(groups) if trained is member else None
+            if own is not None and np.array_equal(np.sort(own[1]), np.sort(held)):
+                trained.fit(texts, labels, groups)
+            else:
+                trained.fit([texts[i] for i in part], labels[part], groups[part])
             held_proba[name] = trained.predict_proba([texts[i] for i in held])
             if trained is member:
                 kept.add(name)
@@ -76,6 +86,14 @@ class Ensemble(StanceModel):
         self.weights = fit_topic_weights(held_proba, labels[held], self.weight_step)
         log.info("ensemble weights per topic (fitted on %d held-out passages): %s", len(held), self.weights)
         return kept
+
+    def _weight_split(self, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first kept member's own hold-out, else a grouped `holdout_fraction` of the articles."""
+        for member in self.members.values():
+            split = member.validation_split(groups) if member.family not in self.refit else None
+            if split is not None:
+                return split
+        return grouped_holdout(groups, self.holdout_fraction, self.seed)
 
     def member_probas(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Each member's probabilities: what `predict_proba` combines, for callers that also score the members."""

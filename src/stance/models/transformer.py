@@ -175,7 +175,7 @@ class TransformerStanceModel(StanceModel):
         labels = np.asarray(labels)
         # Without articles every passage is its own group: a random passage-level hold-out.
         groups = np.asarray(groups) if groups is not None else np.arange(len(texts)).astype(str)
-        train, valid = grouped_holdout(groups, hp.validation_fraction, hp.seed)
+        train, valid = self.validation_split(groups)
 
         set_seed(hp.seed)  # before the head is initialised
         self.tokenizer = AutoTokenizer.from_pretrained(self.pretrained, trust_remote_code=False)
@@ -212,6 +212,9 @@ class TransformerStanceModel(StanceModel):
         self.network.eval()
         self.history = epoch_history(trainer.state.log_history)
         return self
+
+    def validation_split(self, groups: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        return grouped_holdout(groups, self.hp.validation_fraction, self.hp.seed)
 
     def _encode(self, texts: Sequence[str], index: np.ndarray, labels: np.ndarray) -> list[dict]:
         encoded = self.tokenizer([texts[i] for i in index], truncation=True,
